@@ -1,0 +1,1 @@
+"""hocai: the tutor engine, its channels, scheduler, web app and CLI."""

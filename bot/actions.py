@@ -1,0 +1,55 @@
+"""Button payloads: short ("verb:arg:arg"), ≤64 bytes, and parsed defensively.
+
+A payload is only a request: the engine checks it against the learner's current
+state, so an old or forged one is refused and changes nothing.
+"""
+
+from dataclasses import dataclass
+
+MAX_PAYLOAD_BYTES = 64  # Telegram callback_data limit; the tightest of our channels
+
+# Verbs
+CONSENT_YES = "c:y"
+CONSENT_NO = "c:n"
+GROUP = "g"  # g:<group code>
+COMMUNE = "cm"  # cm:<commune code>
+COMMUNE_RETRY = "cm:again"
+UNIT_SKIP = "u:skip"
+MENU = "m"
+CONTINUE = "n"  # "Học tiếp": resume or start the next lesson
+LIST = "ls"  # "Chọn bài": modules
+MODULE = "mod"  # mod:<module id>
+LESSON = "l"  # l:<lesson id>: open a lesson from its first card
+CARD = "t"  # t:<lesson id>:<card index to show>; index == len(cards) starts the quiz
+ANSWER = "a"  # a:<lesson id>:<question id>:<option index in the file>
+PROGRESS = "p"
+ASK = "ask"
+REMIND = "r"
+REMIND_SET = "rs"  # rs:<HHMM> | rs:off
+HELP = "h"
+MYDATA = "d"
+DELETE_ASK = "d:del"
+DELETE_YES = "d:yes"
+
+
+@dataclass(frozen=True)
+class Action:
+    verb: str
+    args: tuple[str, ...]
+
+
+def make(verb: str, *args: object) -> str:
+    payload = ":".join([verb, *map(str, args)])
+    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"button payload over {MAX_PAYLOAD_BYTES} bytes: {payload!r}")
+    return payload
+
+
+def parse(payload: str | None) -> Action | None:
+    """Split a payload; None for anything that is not a well-formed payload."""
+    if not payload or len(payload.encode()) > MAX_PAYLOAD_BYTES or not payload.isprintable():
+        return None
+    verb, *args = payload.split(":")
+    if not verb or any(a == "" for a in args):
+        return None
+    return Action(verb, tuple(args))

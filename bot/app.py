@@ -1,0 +1,20 @@
+"""Wiring: settings -> curriculum, database (migrated), tutor engine."""
+
+from contextlib import asynccontextmanager
+
+from bot.config import Settings
+from bot.engine import Tutor
+from lessons.loader import load_or_raise
+from storage import db
+
+
+@asynccontextmanager
+async def open_tutor(settings: Settings):
+    """A ready Tutor on a migrated database; the engine is disposed of on exit."""
+    catalog = load_or_raise(settings.lessons_dir)
+    engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
+    try:
+        await db.upgrade(engine)
+        yield Tutor(db.make_sessionmaker(engine), catalog, timezone=settings.timezone)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,147 @@
+"""The `hocai` command: chat, lessons, db, units."""
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from bot.config import get_settings
+
+
+def _lessons(args) -> int:
+    from lessons.loader import load_catalog, stats
+
+    catalog, problems = load_catalog(args.dir or get_settings().lessons_dir)
+    if args.what == "check":
+        for p in problems:
+            print(p)
+        if problems:
+            print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+            return 1
+        n_q = sum(len(lesson.quiz) for lesson in catalog.lessons.values())
+        print(
+            f"OK: {len(catalog.modules)} modules, {len(catalog.lessons)} lessons, {n_q} questions."
+        )
+        return 0
+    if problems:
+        for p in problems:
+            print(p, file=sys.stderr)
+        return 1
+    rows = stats(catalog)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{'module':<8}{'lessons':>8}{'questions':>10}{'cards':>7}{'minutes':>8}  title")
+    for r in rows:
+        print(
+            f"{r['module']:<8}{r['lessons']:>8}{r['questions']:>10}{r['cards']:>7}"
+            f"{r['minutes']:>8}  {r['title']}"
+        )
+    print(
+        f"{'total':<8}{sum(r['lessons'] for r in rows):>8}{sum(r['questions'] for r in rows):>10}"
+        f"{sum(r['cards'] for r in rows):>7}{sum(r['minutes'] for r in rows):>8}"
+    )
+    return 0
+
+
+async def _chat(args) -> int:
+    from bot.app import open_tutor
+    from bot.channels import console
+
+    async with open_tutor(get_settings()) as tutor:
+        await console.run(tutor, user_id=args.user, display_name=args.name)
+    return 0
+
+
+async def _db(args) -> int:
+    from storage import db
+
+    engine = db.make_engine(get_settings().database_url)
+    try:
+        if args.what == "upgrade":
+            await db.upgrade(engine)
+        print(f"database at revision {await db.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _unit_add(args) -> int:
+    from bot import communes
+    from storage import db
+    from storage.models import AuditLog, Unit
+
+    if args.commune is not None and args.commune not in communes.by_code():
+        print(f"error: no commune with code {args.commune} in Thái Nguyên", file=sys.stderr)
+        return 2
+    engine = db.make_engine(get_settings().database_url)
+    try:
+        await db.upgrade(engine)
+        async with db.make_sessionmaker(engine)() as session, session.begin():
+            unit = Unit(
+                code=args.code.strip().upper(),
+                name=args.name,
+                commune_code=args.commune,
+                kind=args.kind,
+                headcount=args.headcount,
+            )
+            session.add(unit)
+            session.add(
+                AuditLog(actor="admin:cli", action="unit_added", detail={"unit": unit.code})
+            )
+    except Exception as e:  # noqa: BLE001  (one clear line instead of a traceback)
+        print(f"error: could not add unit {args.code}: {type(e).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"unit {unit.code} added: {unit.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hocai", description="Bình dân học AI chat tutor")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    chat = sub.add_parser("chat", help="chat with the tutor in this terminal (or from a pipe)")
+    chat.add_argument("--user", default="local", help="console learner id (default: local)")
+    chat.add_argument("--name", default=None, help="display name to store after consent")
+
+    les = sub.add_parser("lessons", help="check or summarise the lesson files")
+    les.add_argument("what", choices=["check", "stats"])
+    les.add_argument("--dir", default=None, help="lessons folder (default: LESSONS_DIR)")
+    les.add_argument("--json", action="store_true", help="stats as JSON")
+
+    dbp = sub.add_parser("db", help="database migrations")
+    dbp.add_argument("what", choices=["upgrade", "current"])
+
+    unit = sub.add_parser("units", help="manage units (agencies, enterprises)")
+    unit_sub = unit.add_subparsers(dest="what", required=True)
+    add = unit_sub.add_parser("add", help="add a unit with its join code")
+    add.add_argument("--code", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--commune", type=int, default=None, help="commune code")
+    add.add_argument("--kind", default="agency", choices=["agency", "enterprise", "coop", "school"])
+    add.add_argument("--headcount", type=int, default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=get_settings().log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    if args.cmd == "chat":
+        # The chat is the screen: keep routine logs off it.
+        logging.getLogger().setLevel(logging.WARNING)
+    if args.cmd == "lessons":
+        code = _lessons(args)
+    elif args.cmd == "chat":
+        code = asyncio.run(_chat(args))
+    elif args.cmd == "db":
+        code = asyncio.run(_db(args))
+    else:
+        code = asyncio.run(_unit_add(args))
+    sys.exit(code)

@@ -1,0 +1,231 @@
+"""The tutor engine: one Inbound in, the Outbound replies out. It knows no channel.
+
+Every inbound is handled in one database transaction: the update id is claimed first
+(so a redelivery is dropped), the learner row is locked, the flow runs, and the new
+conversation state is saved with it. Nothing that matters lives only in memory.
+"""
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import actions as A
+from bot.flows import account, learning, onboarding
+from bot.flows.ask import ASK_PROMPT, KeywordAnswerer
+from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
+from bot.flows.context import Context
+from bot.messages import Choice, Inbound, Outbound
+from bot.textutil import MAX_INPUT_CHARS, clean, fold, has_letters_or_digits
+from lessons.loader import Catalog
+from storage.models import Learner
+from storage.repository import DuplicateUpdate, Repository
+from storage.types import utcnow
+
+log = logging.getLogger("hocai.engine")
+
+COMMANDS = {
+    "start": "start",
+    "hoc": A.CONTINUE,
+    "tiendo": A.PROGRESS,
+    "hoi": A.ASK,
+    "nhac": A.REMIND,
+    "dulieu": A.MYDATA,
+    "trogiup": A.HELP,
+    "help": A.HELP,
+    "menu": A.MENU,
+}
+NEW_LEARNER_RETRIES = 2
+
+
+def parse_command(text: str) -> tuple[str | None, str | None]:
+    """'/start ABC' -> ('start', 'ABC'); '/hoc@hocai_bot' -> ('hoc', None); 'menu' too."""
+    if text.strip().lower() == "menu":
+        return "menu", None
+    if not text.startswith("/"):
+        return None, None
+    head, _, arg = text[1:].partition(" ")
+    name = fold(head.split("@", 1)[0]).replace(" ", "")
+    return (name if name in COMMANDS else None), (arg.strip() or None)
+
+
+class Tutor:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: Catalog,
+        *,
+        timezone: str = "Asia/Ho_Chi_Minh",
+        rng: random.Random | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.sessions = sessions
+        self.catalog = catalog
+        self.tz = ZoneInfo(timezone)
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self.answerer = KeywordAnswerer(catalog)
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        for attempt in range(NEW_LEARNER_RETRIES):
+            try:
+                return await self._handle_once(inbound)
+            except DuplicateUpdate:
+                log.info("duplicate update dropped channel=%s", inbound.channel)
+                return []
+            except IntegrityError:
+                # Two first messages of a new learner raced to create the row: retry once.
+                if attempt + 1 == NEW_LEARNER_RETRIES:
+                    log.exception("integrity error channel=%s", inbound.channel)
+            except Exception:
+                log.exception("handler failed channel=%s", inbound.channel)
+                return [ERROR]
+        return [ERROR]
+
+    async def _handle_once(self, inbound: Inbound) -> list[Outbound]:
+        async with self.sessions() as session, session.begin():
+            repo = Repository(session)
+            if inbound.update_id:
+                await repo.claim_update(inbound.channel, inbound.update_id)
+            learner = await repo.learner_for(inbound.channel, inbound.user_id)
+            if learner is None:
+                learner = Learner(channel=inbound.channel, channel_user_id=inbound.user_id)
+                await repo.add(learner)
+            ctx = Context(
+                inbound=inbound,
+                learner=learner,
+                repo=repo,
+                catalog=self.catalog,
+                now=self.clock(),
+                tz=self.tz,
+                rng=self.rng,
+            )
+            out = await self._route(ctx)
+            state = inspect(learner)
+            if not (state.deleted or state.was_deleted):
+                learner.last_active_at = ctx.now
+                offered = [o.choices for o in out if o.choices]
+                if offered:
+                    learner.choices = [[c.label, c.action] for c in offered[-1]]
+            log.info(
+                "handled channel=%s learner=%s state=%s verb=%s replies=%d",
+                inbound.channel,
+                learner.pid,
+                learner.state,
+                ctx.action.verb if ctx.action else "-",
+                len(out),
+            )
+            return out
+
+    # --- routing ----------------------------------------------------------------------
+
+    async def _route(self, ctx: Context) -> list[Outbound]:
+        inbound, learner = ctx.inbound, ctx.learner
+        text = clean(inbound.text)
+        if inbound.action is not None:
+            ctx.action = A.parse(inbound.action)
+            if ctx.action is None:
+                return self._refuse(ctx)
+        elif len(text) > MAX_INPUT_CHARS:
+            return [too_long(MAX_INPUT_CHARS)]
+        elif learner.state != "new" and not has_letters_or_digits(text):
+            return [EMPTY]
+        else:
+            ctx.action = self._choice_from_text(learner, text)
+            if ctx.action is None:
+                ctx.text = text
+
+        command, arg = parse_command(ctx.text) if ctx.action is None else (None, None)
+        if learner.state in onboarding.STATES:
+            if command == "start" or learner.state == "new":
+                return onboarding.start(ctx, arg if command == "start" else None)
+            if command == "trogiup":
+                return [help_message(), *onboarding.current_step(ctx)]
+            if command:
+                return [
+                    Outbound("Bạn hoàn tất vài bước làm quen trước đã nhé."),
+                    *onboarding.current_step(ctx),
+                ]
+            return await onboarding.handle(ctx)
+        if command == "start":
+            return await self._start_again(ctx, arg)
+        if command:
+            ctx.action = A.parse(COMMANDS[command])
+        if ctx.action:
+            return await self._act(ctx)
+        return await self._free_text(ctx)
+
+    def _choice_from_text(self, learner: Learner, text: str) -> A.Action | None:
+        """A typed '2' or a typed button label picks that choice (Zalo, console)."""
+        offered = learner.choices or []
+        if text.isdigit() and 1 <= int(text) <= len(offered):
+            return A.parse(offered[int(text) - 1][1])
+        folded = fold(text)
+        for label, action in offered:
+            if folded and fold(label) == folded:
+                return A.parse(action)
+        return None
+
+    async def _act(self, ctx: Context) -> list[Outbound]:
+        act = ctx.action
+        payload = ":".join((act.verb, *act.args))
+        match act.verb:
+            case A.MENU:
+                if ctx.learner.state not in ("lesson", "quiz"):
+                    ctx.goto("menu")
+                return [menu()]
+            case A.CONTINUE:
+                return await learning.continue_learning(ctx)
+            case A.LIST | A.MODULE | A.LESSON:
+                return await learning.choose_lesson(ctx)
+            case A.CARD if len(act.args) == 2:
+                return await learning.next_card(ctx)
+            case A.ANSWER if len(act.args) == 3:
+                return await learning.answer(ctx)
+            case A.PROGRESS:
+                return await learning.show_progress(ctx)
+            case A.ASK:
+                ctx.goto("ask")
+                return [Outbound(ASK_PROMPT, (TO_MENU,))]
+            case A.REMIND:
+                return account.reminders(ctx)
+            case A.REMIND_SET if len(act.args) == 1:
+                return account.set_reminder(ctx, act.args[0])
+            case A.HELP:
+                return [help_message()]
+        match payload:
+            case A.MYDATA:
+                return await account.show_data(ctx)
+            case A.DELETE_ASK:
+                return account.ask_delete(ctx)
+            case A.DELETE_YES:
+                return await account.delete(ctx)
+        return self._refuse(ctx)
+
+    def _refuse(self, ctx: Context) -> list[Outbound]:
+        if ctx.learner.state in onboarding.STATES:
+            return [learning.STALE, *onboarding.current_step(ctx)]
+        return learning.refuse(ctx)
+
+    async def _free_text(self, ctx: Context) -> list[Outbound]:
+        if ctx.learner.state == "remind_time":
+            return account.set_reminder(ctx, ctx.text)
+        reply = self.answerer.answer(ctx.text)
+        if ctx.learner.state in ("lesson", "quiz"):
+            back = Choice("Quay lại bài", A.CONTINUE)
+            reply = Outbound(reply.text, (reply.choices[0], back, TO_MENU))
+        return [reply]
+
+    async def _start_again(self, ctx: Context, code: str | None) -> list[Outbound]:
+        if code:
+            unit = await ctx.repo.unit_by_code(code[:32])
+            if unit:
+                ctx.learner.unit_id = unit.id
+                await ctx.repo.audit(ctx.actor, "unit_joined", unit=unit.code)
+                return [menu(f"✅ Bạn đã vào đơn vị: {unit.name}.")]
+        return onboarding.welcome_back(ctx)

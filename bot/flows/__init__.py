@@ -1,0 +1,1 @@
+"""Conversation flows. Each takes a Context and returns the messages to send."""

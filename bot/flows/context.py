@@ -1,0 +1,40 @@
+"""What a flow sees: the learner (locked), the repository, the curriculum, the input."""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.actions import Action
+from bot.messages import Inbound
+from lessons.loader import Catalog
+from storage.models import Learner
+from storage.repository import Repository
+
+
+@dataclass
+class Context:
+    inbound: Inbound
+    learner: Learner
+    repo: Repository
+    catalog: Catalog
+    now: datetime
+    tz: ZoneInfo
+    rng: random.Random
+    text: str = ""  # cleaned text ("" for a button press)
+    action: Action | None = None
+
+    def goto(self, state: str, **data) -> None:
+        self.learner.state = state
+        self.learner.state_data = data
+
+    @property
+    def data(self) -> dict:
+        return self.learner.state_data or {}
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)
+
+    @property
+    def actor(self) -> str:
+        return f"learner:{self.learner.pid}"

@@ -1,0 +1,32 @@
+"""What flows between a channel and the engine. The engine knows no channel."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did: typed text or pressed a button (action)."""
+
+    channel: str  # "telegram" | "zalo" | "console"
+    user_id: str  # the channel's id of the chat/user
+    text: str | None = None
+    action: str | None = None  # a button payload the engine produced earlier
+    update_id: str | None = None  # the channel's update id, for de-duplication
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to send. Channels render choices as buttons or numbered lines."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    kind: str = "text"  # text | quiz (choices are the options) | document | image
+    attachment: str | None = None  # file path or URL for document/image
+    meta: dict = field(default_factory=dict, compare=False)

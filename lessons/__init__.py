@@ -1,0 +1,1 @@
+"""The curriculum: content files in content/, their schema and their loader."""

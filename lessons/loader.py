@@ -1,0 +1,252 @@
+"""Load and validate the curriculum; every problem is reported with file and line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from lessons import limits as L
+from lessons.schema import Lesson, Module
+
+MODULE_FILE = "module.yaml"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        try:
+            shown = os.path.relpath(self.file)
+        except ValueError:
+            shown = str(self.file)
+        return f"{shown}:{self.line}: {self.message}"
+
+
+class LessonError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Catalog:
+    """The validated curriculum, ordered for teaching."""
+
+    modules: list[Module] = field(default_factory=list)
+    lessons: dict[str, Lesson] = field(default_factory=dict)
+    module_of: dict[str, Module] = field(default_factory=dict)
+
+    def module(self, module_id: str) -> Module | None:
+        return next((m for m in self.modules if m.id == module_id), None)
+
+    def modules_for(self, group: str | None) -> list[Module]:
+        return [m for m in self.modules if m.is_for(group)]
+
+    def track(self, group: str | None) -> list[Lesson]:
+        """Lessons in teaching order for a learner group."""
+        return [self.lessons[lid] for m in self.modules_for(group) for lid in m.lessons]
+
+    def position(self, lesson_id: str) -> str:
+        """'1.2' for the second lesson of the module ordered first, for display."""
+        mod = self.module_of[lesson_id]
+        return f"{mod.order}.{mod.lessons.index(lesson_id) + 1}"
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[object, dict[tuple, int]] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        problems.append(Problem(path, 1, f"not UTF-8 text ({e.reason})"))
+        return None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            problems.append(Problem(path, 1, "the file is empty"))
+            return None
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else 1
+        problems.append(Problem(path, line, f"YAML syntax: {e.problem or e.context}"))
+        return None
+    finally:
+        loader.dispose()
+    lines: dict[tuple, int] = {}
+    _walk(node, (), lines, path, problems)
+    return data, lines
+
+
+def _walk(node, at: tuple, lines: dict, path: Path, problems: list[Problem]) -> None:
+    lines.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set = set()
+        for key, value in node.value:
+            name = key.value
+            if name in seen:
+                problems.append(Problem(path, key.start_mark.line + 1, f"key '{name}' given twice"))
+            seen.add(name)
+            lines[at + (name,)] = key.start_mark.line + 1
+            _walk(value, at + (name,), lines, path, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, at + (i,), lines, path, problems)
+
+
+def _line_for(loc: tuple, lines: dict[tuple, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _parse(
+    model: type[M], path: Path, problems: list[Problem]
+) -> tuple[M, dict[tuple, int]] | None:
+    read = _read_yaml(path, problems)
+    if read is None:
+        return None
+    data, lines = read
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 1, "expected keys such as id: and title: at the top"))
+        return None
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as e:
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "string_too_long" and isinstance(err.get("input"), str):
+                msg += f" (has {len(err['input'].strip())})"
+            where = _where(loc)
+            problems.append(
+                Problem(path, _line_for(loc, lines), f"{where}: {msg}" if where else msg)
+            )
+        return None
+
+
+# --- the curriculum ----------------------------------------------------------------------
+
+
+def _payloads(lesson: Lesson) -> list[str]:
+    """The button payloads the engine builds from this lesson's ids (see bot.actions)."""
+    out = [f"l:{lesson.id}", f"t:{lesson.id}:{L.CARDS_MAX}"]
+    out += [f"a:{lesson.id}:{q.id}:{len(q.options) - 1}" for q in lesson.quiz]
+    return out
+
+
+def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
+    """Read every module folder under root. Returns the catalog and all problems found."""
+    problems: list[Problem] = []
+    catalog = Catalog()
+    root = Path(root)
+    if not root.is_dir():
+        return catalog, [Problem(root, 1, "lessons folder not found")]
+
+    lesson_at: dict[str, tuple[Path, int]] = {}
+    modules: list[tuple[Module, Path, dict]] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        mod_path = folder / MODULE_FILE
+        if not mod_path.exists():
+            problems.append(Problem(folder, 1, f"module folder without {MODULE_FILE}"))
+        else:
+            parsed = _parse(Module, mod_path, problems)
+            if parsed:
+                modules.append((parsed[0], mod_path, parsed[1]))
+        for path in sorted(folder.glob("*.y*ml")):
+            if path.name == MODULE_FILE:
+                continue
+            parsed = _parse(Lesson, path, problems)
+            if not parsed:
+                continue
+            lesson, lines = parsed
+            if lesson.id in lesson_at:
+                first, first_line = lesson_at[lesson.id]
+                problems.append(
+                    Problem(
+                        path, lines[("id",)], f"lesson id {lesson.id} also in {first}:{first_line}"
+                    )
+                )
+                continue
+            lesson_at[lesson.id] = (path, lines[("id",)])
+            catalog.lessons[lesson.id] = lesson
+            for payload in _payloads(lesson):
+                if len(payload.encode()) > L.BUTTON_PAYLOAD_MAX_BYTES:
+                    problems.append(
+                        Problem(path, 1, f"button payload {payload!r} over 64 bytes: shorten ids")
+                    )
+
+    seen_ids: dict[str, Path] = {}
+    seen_orders: dict[int, Path] = {}
+    for mod, path, lines in sorted(modules, key=lambda t: t[0].order):
+        if mod.id in seen_ids:
+            problems.append(
+                Problem(path, lines[("id",)], f"module id {mod.id} also in {seen_ids[mod.id]}")
+            )
+            continue
+        if mod.order in seen_orders:
+            problems.append(
+                Problem(
+                    path, lines[("order",)], f"order {mod.order} also in {seen_orders[mod.order]}"
+                )
+            )
+        seen_ids[mod.id] = path
+        seen_orders[mod.order] = path
+        for i, lid in enumerate(mod.lessons):
+            line = lines.get(("lessons", i), lines[("lessons",)])
+            if lid not in catalog.lessons:
+                problems.append(Problem(path, line, f"lessons[{i}]: no lesson with id {lid}"))
+            elif lid in catalog.module_of:
+                other = catalog.module_of[lid].id
+                problems.append(Problem(path, line, f"lesson {lid} is already in module {other}"))
+            else:
+                catalog.module_of[lid] = mod
+        catalog.modules.append(mod)
+
+    for lid, (path, line) in lesson_at.items():
+        if lid not in catalog.module_of:
+            problems.append(Problem(path, line, f"lesson {lid} is not listed in any module.yaml"))
+    if not catalog.modules and not problems:
+        problems.append(Problem(root, 1, "no modules found"))
+    return catalog, problems
+
+
+def load_or_raise(root: Path) -> Catalog:
+    catalog, problems = load_catalog(root)
+    if problems:
+        raise LessonError(problems)
+    return catalog
+
+
+def stats(catalog: Catalog) -> list[dict]:
+    return [
+        {
+            "module": m.id,
+            "title": m.title,
+            "groups": list(m.groups),
+            "lessons": len(m.lessons),
+            "questions": sum(len(catalog.lessons[lid].quiz) for lid in m.lessons),
+            "cards": sum(len(catalog.lessons[lid].cards) for lid in m.lessons),
+            "minutes": sum(catalog.lessons[lid].minutes for lid in m.lessons),
+        }
+        for m in catalog.modules
+    ]

@@ -1,0 +1,109 @@
+"""Queries the engine needs, over one AsyncSession (one transaction per inbound)."""
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    AuditLog,
+    Learner,
+    LessonProgress,
+    ProcessedUpdate,
+    QuizAnswer,
+    Unit,
+)
+
+
+class DuplicateUpdate(Exception):
+    """This inbound update was processed before."""
+
+
+class Repository:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    # --- de-duplication ---------------------------------------------------------------
+
+    async def claim_update(self, channel: str, update_id: str) -> None:
+        """Record the update id first thing in the transaction; a second delivery of
+        the same update fails here (and waits here while the first is in flight)."""
+        self.session.add(ProcessedUpdate(channel=channel, update_id=update_id))
+        try:
+            await self.session.flush()
+        except IntegrityError as e:
+            raise DuplicateUpdate(update_id) from e
+
+    # --- learners ---------------------------------------------------------------------
+
+    async def learner_for(self, channel: str, user_id: str) -> Learner | None:
+        """The learner of a chat, locked for this transaction on Postgres."""
+        stmt = (
+            select(Learner)
+            .where(Learner.channel == channel, Learner.channel_user_id == user_id)
+            .with_for_update()
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add(self, row) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def delete_learner(self, learner: Learner) -> dict[str, int]:
+        """Remove the learner and everything stored about them. Returns row counts."""
+        counts = {}
+        for model in (QuizAnswer, LessonProgress):
+            res = await self.session.execute(delete(model).where(model.learner_id == learner.id))
+            counts[model.__tablename__] = res.rowcount
+        await self.session.delete(learner)
+        await self.session.flush()
+        return counts
+
+    # --- units ------------------------------------------------------------------------
+
+    async def unit_by_code(self, code: str) -> Unit | None:
+        stmt = select(Unit).where(Unit.code == code.strip().upper())
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def unit(self, unit_id: int | None) -> Unit | None:
+        return await self.session.get(Unit, unit_id) if unit_id else None
+
+    # --- progress ---------------------------------------------------------------------
+
+    async def progress(self, learner_id: int) -> dict[str, LessonProgress]:
+        stmt = select(LessonProgress).where(LessonProgress.learner_id == learner_id)
+        return {p.lesson_id: p for p in (await self.session.execute(stmt)).scalars()}
+
+    async def lesson_progress(self, learner_id: int, lesson_id: str) -> LessonProgress:
+        stmt = select(LessonProgress).where(
+            LessonProgress.learner_id == learner_id, LessonProgress.lesson_id == lesson_id
+        )
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            row = LessonProgress(learner_id=learner_id, lesson_id=lesson_id)
+            await self.add(row)
+        return row
+
+    async def record_answer(self, answer: QuizAnswer) -> None:
+        await self.add(answer)
+
+    async def attempt_score(self, learner_id: int, lesson_id: str, attempt: int) -> tuple[int, int]:
+        """(correct, answered) in one quiz attempt."""
+        stmt = select(
+            func.count(QuizAnswer.id),
+            func.coalesce(func.sum(case((QuizAnswer.correct, 1), else_=0)), 0),
+        ).where(
+            QuizAnswer.learner_id == learner_id,
+            QuizAnswer.lesson_id == lesson_id,
+            QuizAnswer.attempt == attempt,
+        )
+        answered, correct = (await self.session.execute(stmt)).one()
+        return int(correct), int(answered)
+
+    async def count_answers(self, learner_id: int) -> int:
+        stmt = select(func.count(QuizAnswer.id)).where(QuizAnswer.learner_id == learner_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    # --- audit ------------------------------------------------------------------------
+
+    async def audit(self, actor: str, action: str, **detail) -> None:
+        self.session.add(AuditLog(actor=actor, action=action, detail=detail))
