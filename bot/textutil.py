@@ -48,3 +48,13 @@ def shorten(text: str, limit: int) -> str:
 def vn_number(n: int) -> str:
     """1240 -> '1.240' (Vietnamese thousands separator)."""
     return f"{n:,}".replace(",", ".")
+
+
+def lower_words(text: str) -> list[str]:
+    """Lower-cased words with their diacritics, split like fold() splits."""
+    text = unicodedata.normalize("NFC", text.lower())
+    return _SPACES.sub(" ", _PUNCT.sub(" ", text)).split()
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != _SPACES.sub(" ", _PUNCT.sub(" ", text.lower())).strip()

@@ -120,7 +120,7 @@ def _where(loc: tuple) -> str:
 
 
 def _parse(
-    model: type[M], path: Path, problems: list[Problem]
+    model: type[M], path: Path, problems: list[Problem], raw_ids: set | None = None
 ) -> tuple[M, dict[tuple, int]] | None:
     read = _read_yaml(path, problems)
     if read is None:
@@ -129,6 +129,8 @@ def _parse(
     if not isinstance(data, dict):
         problems.append(Problem(path, 1, "expected keys such as id: and title: at the top"))
         return None
+    if raw_ids is not None:
+        raw_ids.add(str(data.get("id")))
     try:
         return model.model_validate(data), lines
     except ValidationError as e:
@@ -163,6 +165,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         return catalog, [Problem(root, 1, "lessons folder not found")]
 
     lesson_at: dict[str, tuple[Path, int]] = {}
+    invalid_ids: set[str] = set()  # lessons that failed validation: not "missing" too
     modules: list[tuple[Module, Path, dict]] = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         mod_path = folder / MODULE_FILE
@@ -175,10 +178,16 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         for path in sorted(folder.glob("*.y*ml")):
             if path.name == MODULE_FILE:
                 continue
-            parsed = _parse(Lesson, path, problems)
+            raw_ids: set[str] = set()
+            parsed = _parse(Lesson, path, problems, raw_ids)
             if not parsed:
+                invalid_ids |= raw_ids
                 continue
             lesson, lines = parsed
+            for i, q in enumerate(lesson.quiz):
+                if any(other.id == q.id for other in lesson.quiz[:i]):
+                    line = lines[("quiz", i, "id")]
+                    problems.append(Problem(path, line, f"quiz[{i}].id: {q.id} used twice"))
             if lesson.id in lesson_at:
                 first, first_line = lesson_at[lesson.id]
                 problems.append(
@@ -213,6 +222,8 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         seen_orders[mod.order] = path
         for i, lid in enumerate(mod.lessons):
             line = lines.get(("lessons", i), lines[("lessons",)])
+            if lid in invalid_ids:
+                continue
             if lid not in catalog.lessons:
                 problems.append(Problem(path, line, f"lessons[{i}]: no lesson with id {lid}"))
             elif lid in catalog.module_of:
@@ -222,8 +233,9 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
                 catalog.module_of[lid] = mod
         catalog.modules.append(mod)
 
+    modules_ok = len(modules) == sum(1 for p in root.iterdir() if (p / MODULE_FILE).exists())
     for lid, (path, line) in lesson_at.items():
-        if lid not in catalog.module_of:
+        if modules_ok and lid not in catalog.module_of:
             problems.append(Problem(path, line, f"lesson {lid} is not listed in any module.yaml"))
     if not catalog.modules and not problems:
         problems.append(Problem(root, 1, "no modules found"))

@@ -61,15 +61,6 @@ class Lesson(_Strict):
     quiz: list[Question] = Field(min_length=L.QUIZ_MIN, max_length=L.QUIZ_MAX)
     sources: list[Source] = Field(default_factory=list)
 
-    @field_validator("quiz")
-    @classmethod
-    def _unique_question_ids(cls, quiz: list[Question]):
-        ids = [q.id for q in quiz]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"question id used twice in this lesson: {', '.join(dup)}")
-        return quiz
-
     def question(self, qid: str) -> Question | None:
         return next((q for q in self.quiz if q.id == qid), None)
 

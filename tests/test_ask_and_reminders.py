@@ -1,0 +1,64 @@
+"""Free questions answered from the lessons; reminder time preferences."""
+
+from sqlalchemy import select
+
+from storage.models import Learner
+
+
+async def test_a_question_without_diacritics_points_to_the_lesson(chat):
+    await chat.onboard()
+    await chat.say("/hoi")
+    chat.expect("Bạn cứ gõ câu hỏi")
+    await chat.say("co nguoi goi video gia giong chau toi xin tien")
+    chat.expect("📚 Trong bài 4.")
+    assert chat.labels[0].startswith("Mở bài 4.")
+    await chat.tap("Mở bài")
+    chat.expect("📚 Bài 4.")
+
+
+async def test_an_unknown_question_gets_an_honest_answer(chat):
+    await chat.onboard()
+    await chat.say("giá lúa hôm nay bao nhiêu")
+    chat.expect("Mình chưa tìm thấy câu trả lời trong các bài học", "«AI là gì»")
+
+
+async def test_a_question_during_a_lesson_offers_the_way_back(chat):
+    await chat.onboard()
+    await chat.tap("Học ngay")
+    await chat.say("deepfake là gì")
+    chat.expect("Deepfake")
+    await chat.tap("Quay lại bài")
+    chat.expect("Bài 1.1", "(1/5)")
+
+
+async def reminder(sessions) -> str | None:
+    async with sessions() as s:
+        return (await s.execute(select(Learner))).scalar_one().reminder_time
+
+
+async def test_choose_a_reminder_time(chat, sessions):
+    await chat.onboard()
+    await chat.say("/nhac")
+    chat.expect("Bạn chưa đặt giờ nhắc")
+    await chat.tap("Tối 20:00")
+    chat.expect("Đã lưu giờ nhắc học: 20:00")
+    assert await reminder(sessions) == "20:00"
+
+    await chat.say("/nhac")
+    await chat.tap("Giờ khác")
+    await chat.say("18h30")
+    chat.expect("18:30")
+    assert await reminder(sessions) == "18:30"
+
+    await chat.say("/nhac")
+    await chat.tap("Giờ khác")
+    await chat.say("23:00")
+    chat.expect("Mình không nhắc từ 21:30 đến 07:00")
+    assert await reminder(sessions) == "18:30"
+    await chat.say("25:99")
+    chat.expect("chưa hiểu giờ")
+
+    await chat.tap("Về menu")
+    await chat.say("/nhac")
+    await chat.tap("Tắt nhắc")
+    assert await reminder(sessions) is None
