@@ -6,7 +6,8 @@ explanation 200, callback_data 64 bytes. Zalo Bot Platform: 2,000 characters per
 
 CARD_MAX_CHARS = 600  # one phone screen; well under Zalo's 2,000 per message
 CARDS_MIN, CARDS_MAX = 3, 6
-QUIZ_MIN, QUIZ_MAX = 2, 4
+QUIZ_MIN, QUIZ_MAX = 4, 8  # the lesson's question pool
+QUIZ_DRAW = 4  # questions drawn from the pool for one lesson quiz
 OPTIONS_MIN, OPTIONS_MAX = 2, 4
 QUESTION_MAX_CHARS = 300  # Telegram quiz poll question limit
 OPTION_MAX_CHARS = 100  # Telegram quiz poll option limit
@@ -14,6 +15,8 @@ EXPLANATION_MAX_CHARS = 300
 TITLE_MAX_CHARS = 80
 SUMMARY_MAX_CHARS = 300
 MINUTES_MIN, MINUTES_MAX = 1, 15
+PRACTICE_MAX_CHARS = 600
+GLOSSARY_DEFINITION_MAX_CHARS = 300
 MODULE_ID_PATTERN = LESSON_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,11}$"  # ≤12 chars
 QUESTION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,7}$"  # ≤8 chars
 # The longest button payload the engine builds from content ids: "a:<lesson>:<question>:<n>".

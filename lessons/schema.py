@@ -51,6 +51,13 @@ class Source(_Strict):
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
 
+class Practice(_Strict):
+    """A writing exercise: the learner writes a prompt for the task and gets feedback."""
+
+    task: Annotated[Text, StringConstraints(max_length=L.PRACTICE_MAX_CHARS)]
+    example: Annotated[Text, StringConstraints(max_length=L.PRACTICE_MAX_CHARS)]
+
+
 class Lesson(_Strict):
     id: Annotated[str, StringConstraints(pattern=L.LESSON_ID_PATTERN)]
     title: Annotated[Text, StringConstraints(max_length=L.TITLE_MAX_CHARS)]
@@ -60,6 +67,7 @@ class Lesson(_Strict):
     )
     quiz: list[Question] = Field(min_length=L.QUIZ_MIN, max_length=L.QUIZ_MAX)
     sources: list[Source] = Field(default_factory=list)
+    practice: Practice | None = None
 
     def question(self, qid: str) -> Question | None:
         return next((q for q in self.quiz if q.id == qid), None)
