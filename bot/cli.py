@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import sys
@@ -54,6 +55,12 @@ async def _chat(args) -> int:
     return 0
 
 
+async def _run(args) -> int:
+    from bot.runner import run
+
+    return await run(get_settings())
+
+
 async def _db(args) -> int:
     from storage import db
 
@@ -99,10 +106,18 @@ async def _unit_add(args) -> int:
     return 0
 
 
+def _has_tokens() -> bool:
+    s = get_settings()
+    return bool(s.telegram_bot_token or s.zalo_bot_token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hocai", description="Bình dân học AI chat tutor")
     sub = p.add_subparsers(dest="cmd", required=True)
 
+    sub.add_parser(
+        "run", help="run the tutor: Telegram/Zalo when tokens are set, else the console chat"
+    )
     chat = sub.add_parser("chat", help="chat with the tutor in this terminal (or from a pipe)")
     chat.add_argument("--user", default="local", help="console learner id (default: local)")
     chat.add_argument("--name", default=None, help="display name to store after consent")
@@ -115,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     dbp = sub.add_parser("db", help="database migrations")
     dbp.add_argument("what", choices=["upgrade", "current"])
 
+    for name in ("telegram", "zalo"):
+        ch = sub.add_parser(name, help=f"{name.title()} bot setup")
+        ch_sub = ch.add_subparsers(dest="what", required=True)
+        hook = ch_sub.add_parser("set-webhook", help="register URL as the bot's webhook")
+        hook.add_argument("url")
+        ch_sub.add_parser("delete-webhook", help="remove the webhook (back to polling)")
+        ch_sub.add_parser("info", help="show the bot and its webhook")
+
     unit = sub.add_parser("units", help="manage units (agencies, enterprises)")
     unit_sub = unit.add_subparsers(dest="what", required=True)
     add = unit_sub.add_parser("add", help="add a unit with its join code")
@@ -126,6 +149,22 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _dispatch(args) -> int:
+    if args.cmd == "lessons":
+        return _lessons(args)
+    if args.cmd == "chat":
+        return asyncio.run(_chat(args))
+    if args.cmd == "run":
+        return asyncio.run(_run(args))
+    if args.cmd == "db":
+        return asyncio.run(_db(args))
+    if args.cmd in ("telegram", "zalo"):
+        # Each channel package has a cli module: async main(args, settings) -> int.
+        module = importlib.import_module(f"bot.channels.{args.cmd}.cli")
+        return asyncio.run(module.main(args, get_settings()))
+    return asyncio.run(_unit_add(args))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -133,15 +172,14 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    if args.cmd == "chat":
+    if args.cmd == "chat" or (args.cmd == "run" and not _has_tokens()):
         # The chat is the screen: keep routine logs off it.
         logging.getLogger().setLevel(logging.WARNING)
-    if args.cmd == "lessons":
-        code = _lessons(args)
-    elif args.cmd == "chat":
-        code = asyncio.run(_chat(args))
-    elif args.cmd == "db":
-        code = asyncio.run(_db(args))
-    else:
-        code = asyncio.run(_unit_add(args))
+    try:
+        code = _dispatch(args)
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:  # e.g. `hocai chat | head`: the reader left
+        sys.stderr.close()
+        code = 0
     sys.exit(code)

@@ -27,6 +27,8 @@ class Outbound:
 
     text: str
     choices: tuple[Choice, ...] = ()
-    kind: str = "text"  # text | quiz (choices are the options) | document | image
+    # text | quiz (choices are the options) | feedback (the verdict on a quiz answer,
+    # which a channel with buttons may show by editing the question) | document | image
+    kind: str = "text"
     attachment: str | None = None  # file path or URL for document/image
     meta: dict = field(default_factory=dict, compare=False)

@@ -1,12 +1,13 @@
 """Queries the engine needs, over one AsyncSession (one transaction per inbound)."""
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     AuditLog,
     Learner,
+    LearnerStatus,
     LessonProgress,
     ProcessedUpdate,
     QuizAnswer,
@@ -43,6 +44,15 @@ class Repository:
             .with_for_update()
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def mark_unreachable(self, channel: str, user_id: str) -> bool:
+        """The channel says this chat is blocked or gone: no further sends."""
+        stmt = (
+            update(Learner)
+            .where(Learner.channel == channel, Learner.channel_user_id == user_id)
+            .values(status=LearnerStatus.unreachable)
+        )
+        return (await self.session.execute(stmt)).rowcount > 0
 
     async def add(self, row) -> None:
         self.session.add(row)

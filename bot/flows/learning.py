@@ -118,7 +118,8 @@ async def answer(ctx: Context) -> list[Outbound]:
         letter = LETTERS[d["order"][d["q"]].index(q.correct_index)]
         right = q.options[q.correct_index].text
         feedback = f"❌ Chưa đúng. Đáp án đúng là {letter}: {right}\n\n{q.explanation}"
-    out = [Outbound(feedback)]
+    # kind "feedback": a channel with buttons may show it in place of the question.
+    out = [Outbound(feedback, kind="feedback", meta={"lesson": lesson.id, "question": q.id})]
     if d["q"] + 1 < len(lesson.quiz):
         ctx.goto("quiz", **{**d, "q": d["q"] + 1})
         out.append(_question(ctx, lesson))

@@ -1,0 +1,1 @@
+"""The web app (FastAPI): channel webhooks, health; admin dashboard and API later."""
