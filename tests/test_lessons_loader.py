@@ -34,6 +34,20 @@ quiz:
       - text: Đúng
         correct: true
     explanation: Vì vậy.
+  - id: q3
+    question: Câu hỏi ba?
+    options:
+      - text: Đúng
+        correct: true
+      - text: Sai
+    explanation: Bởi vì.
+  - id: q4
+    question: Câu hỏi bốn?
+    options:
+      - text: Sai
+      - text: Đúng
+        correct: true
+    explanation: Do đó.
 """
 GOOD_MODULE = "id: x\ntitle: Module thử\norder: 1\ngroups: [all]\nlessons: [x-1]\n"
 
