@@ -22,6 +22,9 @@ MODULE = "mod"  # mod:<module id>
 LESSON = "l"  # l:<lesson id>: open a lesson from its first card
 CARD = "t"  # t:<lesson id>:<card index to show>; index == len(cards) starts the quiz
 ANSWER = "a"  # a:<lesson id>:<question id>:<option index in the file>
+PRACTICE_EXAMPLE = "pe"  # pe:<lesson id>: show the model prompt
+EXAM = "x"  # final assessment: "x" opens it; x:<assessment id>:<position>:<option index>
+GLOSSARY = "tu"  # "Từ điển AI"
 PROGRESS = "p"
 ASK = "ask"
 REMIND = "r"

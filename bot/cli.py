@@ -11,38 +11,45 @@ from bot.config import get_settings
 
 
 def _lessons(args) -> int:
+    from lessons.lint import lint
     from lessons.loader import load_catalog, stats
 
     catalog, problems = load_catalog(args.dir or get_settings().lessons_dir)
+    if not problems:
+        problems = lint(catalog)
     if args.what == "check":
         for p in problems:
             print(p)
         if problems:
             print(f"{len(problems)} problem(s) found.", file=sys.stderr)
             return 1
-        n_q = sum(len(lesson.quiz) for lesson in catalog.lessons.values())
+        total = stats(catalog)["total"]
         print(
-            f"OK: {len(catalog.modules)} modules, {len(catalog.lessons)} lessons, {n_q} questions."
+            f"OK: {len(catalog.modules)} modules, {total['lessons']} lessons, "
+            f"{total['questions']} questions, {len(catalog.glossary)} glossary terms."
         )
         return 0
     if problems:
         for p in problems:
             print(p, file=sys.stderr)
         return 1
-    rows = stats(catalog)
+    data = stats(catalog)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print(f"{'module':<8}{'lessons':>8}{'questions':>10}{'cards':>7}{'minutes':>8}  title")
-    for r in rows:
-        print(
-            f"{r['module']:<8}{r['lessons']:>8}{r['questions']:>10}{r['cards']:>7}"
-            f"{r['minutes']:>8}  {r['title']}"
-        )
-    print(
-        f"{'total':<8}{sum(r['lessons'] for r in rows):>8}{sum(r['questions'] for r in rows):>10}"
-        f"{sum(r['cards'] for r in rows):>7}{sum(r['minutes'] for r in rows):>8}"
-    )
+    head = f"{'lessons':>8}{'questions':>10}{'cards':>7}{'minutes':>8}"
+
+    def cells(r: dict) -> str:
+        return f"{r['lessons']:>8}{r['questions']:>10}{r['cards']:>7}{r['minutes']:>8}"
+
+    print(f"{'module':<8}{head}  title")
+    for r in data["modules"]:
+        print(f"{r['module']:<8}{cells(r)}  {r['title']}")
+    print(f"{'total':<8}{cells(data['total'])}")
+    print(f"\n{'track':<8}{head}  modules")
+    for r in data["tracks"]:
+        print(f"{r['group']:<8}{cells(r)}  {', '.join(r['modules'])} ({r['name']})")
+    print(f"\nglossary: {data['glossary_terms']} terms")
     return 0
 
 

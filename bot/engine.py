@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
-from bot.flows import account, learning, onboarding
+from bot.flows import account, assessment, glossary, learning, onboarding, practice
 from bot.flows.ask import ASK_PROMPT, KeywordAnswerer
 from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
@@ -37,6 +37,8 @@ COMMANDS = {
     "nhac": A.REMIND,
     "dulieu": A.MYDATA,
     "trogiup": A.HELP,
+    "kiemtra": A.EXAM,
+    "tudien": A.GLOSSARY,
     "help": A.HELP,
     "menu": A.MENU,
 }
@@ -176,9 +178,20 @@ class Tutor:
         payload = ":".join((act.verb, *act.args))
         match act.verb:
             case A.MENU:
-                if ctx.learner.state not in ("lesson", "quiz"):
+                if ctx.learner.state not in (*learning.IN_LESSON, "exam"):
                     ctx.goto("menu")
                 return [menu()]
+            case A.PRACTICE_EXAMPLE if len(act.args) == 1:
+                return self._practice(ctx, act.args[0], example=True)
+            case A.EXAM if not act.args:
+                return await assessment.open_exam(ctx)
+            case A.EXAM if act.args == ("go",):
+                return await assessment.start(ctx)
+            case A.EXAM if len(act.args) == 3:
+                return await assessment.answer(ctx)
+            case A.GLOSSARY:
+                ctx.goto("glossary")
+                return [glossary.index(self.catalog)]
             case A.CONTINUE:
                 return await learning.continue_learning(ctx)
             case A.LIST | A.MODULE | A.LESSON:
@@ -212,12 +225,31 @@ class Tutor:
             return [learning.STALE, *onboarding.current_step(ctx)]
         return learning.refuse(ctx)
 
+    def _practice(self, ctx: Context, lesson_id: str, example: bool) -> list[Outbound]:
+        lesson = self.catalog.lessons.get(lesson_id)
+        if ctx.learner.state != "practice" or ctx.data.get("lesson") != lesson_id or not lesson:
+            return learning.refuse(ctx)
+        after = len(lesson.cards) + 1
+        if example:
+            return [practice.example(lesson, after)]
+        return [practice.feedback(lesson, ctx.text, after)]
+
     async def _free_text(self, ctx: Context) -> list[Outbound]:
-        if ctx.learner.state == "remind_time":
+        state = ctx.learner.state
+        if state == "remind_time":
             return account.set_reminder(ctx, ctx.text)
+        if state == "practice":
+            return self._practice(ctx, ctx.data["lesson"], example=False)
+        if state == "glossary":
+            found = glossary.lookup(self.catalog, ctx.text)
+            if found:
+                return [glossary.entry(found)]
         reply = self.answerer.answer(ctx.text)
-        if ctx.learner.state in ("lesson", "quiz"):
-            back = Choice("Quay lại bài", A.CONTINUE)
+        if state in (*learning.IN_LESSON, "exam"):
+            back = Choice(
+                "Quay lại bài kiểm tra" if state == "exam" else "Quay lại bài",
+                A.EXAM if state == "exam" else A.CONTINUE,
+            )
             reply = Outbound(reply.text, (reply.choices[0], back, TO_MENU))
         return [reply]
 

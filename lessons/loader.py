@@ -11,9 +11,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lessons import limits as L
-from lessons.schema import Lesson, Module
+from lessons.schema import Lesson, Module, Term
 
 MODULE_FILE = "module.yaml"
+GLOSSARY_FILE = "glossary.yaml"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -42,8 +43,13 @@ class Catalog:
     """The validated curriculum, ordered for teaching."""
 
     modules: list[Module] = field(default_factory=list)
+    glossary: list[Term] = field(default_factory=list)
     lessons: dict[str, Lesson] = field(default_factory=dict)
     module_of: dict[str, Module] = field(default_factory=dict)
+    # Where each lesson and module came from, for the linter's file:line reports.
+    files: dict[str, tuple[Path, dict]] = field(default_factory=dict, repr=False)
+    module_files: dict[str, Path] = field(default_factory=dict, repr=False)
+    glossary_file: tuple[Path, dict] | None = field(default=None, repr=False)
 
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)
@@ -119,6 +125,41 @@ def _where(loc: tuple) -> str:
     return out
 
 
+def _validation_problems(e: ValidationError, path: Path, lines: dict, prefix: tuple = ()):
+    for err in e.errors():
+        loc = prefix + tuple(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "string_too_long" and isinstance(err.get("input"), str):
+            msg += f" (has {len(err['input'].strip())})"
+        where = _where(loc)
+        yield Problem(path, _line_for(loc, lines), f"{where}: {msg}" if where else msg)
+
+
+def _load_glossary(path: Path, problems: list[Problem], catalog: Catalog) -> list[Term]:
+    read = _read_yaml(path, problems)
+    if read is None:
+        return []
+    data, lines = read
+    catalog.glossary_file = (path, lines)
+    if not isinstance(data, list):
+        problems.append(Problem(path, 1, "expected a list of entries (- term: …)"))
+        return []
+    terms, seen = [], {}
+    for i, item in enumerate(data):
+        try:
+            term = Term.model_validate(item)
+        except ValidationError as e:
+            problems.extend(_validation_problems(e, path, lines, (i,)))
+            continue
+        key = term.term.casefold()
+        if key in seen:
+            problems.append(Problem(path, lines[(i,)], f"term also at line {seen[key]}"))
+            continue
+        seen[key] = lines[(i,)]
+        terms.append(term)
+    return terms
+
+
 def _parse(
     model: type[M], path: Path, problems: list[Problem], raw_ids: set | None = None
 ) -> tuple[M, dict[tuple, int]] | None:
@@ -134,15 +175,7 @@ def _parse(
     try:
         return model.model_validate(data), lines
     except ValidationError as e:
-        for err in e.errors():
-            loc = tuple(err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "string_too_long" and isinstance(err.get("input"), str):
-                msg += f" (has {len(err['input'].strip())})"
-            where = _where(loc)
-            problems.append(
-                Problem(path, _line_for(loc, lines), f"{where}: {msg}" if where else msg)
-            )
+        problems.extend(_validation_problems(e, path, lines))
         return None
 
 
@@ -198,6 +231,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
                 continue
             lesson_at[lesson.id] = (path, lines[("id",)])
             catalog.lessons[lesson.id] = lesson
+            catalog.files[lesson.id] = (path, lines)
             for payload in _payloads(lesson):
                 if len(payload.encode()) > L.BUTTON_PAYLOAD_MAX_BYTES:
                     problems.append(
@@ -220,6 +254,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
             )
         seen_ids[mod.id] = path
         seen_orders[mod.order] = path
+        catalog.module_files[mod.id] = path
         for i, lid in enumerate(mod.lessons):
             line = lines.get(("lessons", i), lines[("lessons",)])
             if lid in invalid_ids:
@@ -237,6 +272,8 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
     for lid, (path, line) in lesson_at.items():
         if modules_ok and lid not in catalog.module_of:
             problems.append(Problem(path, line, f"lesson {lid} is not listed in any module.yaml"))
+    if (root / GLOSSARY_FILE).exists():
+        catalog.glossary = _load_glossary(root / GLOSSARY_FILE, problems, catalog)
     if not catalog.modules and not problems:
         problems.append(Problem(root, 1, "no modules found"))
     return catalog, problems
@@ -249,16 +286,34 @@ def load_or_raise(root: Path) -> Catalog:
     return catalog
 
 
-def stats(catalog: Catalog) -> list[dict]:
-    return [
-        {
-            "module": m.id,
-            "title": m.title,
-            "groups": list(m.groups),
-            "lessons": len(m.lessons),
-            "questions": sum(len(catalog.lessons[lid].quiz) for lid in m.lessons),
-            "cards": sum(len(catalog.lessons[lid].cards) for lid in m.lessons),
-            "minutes": sum(catalog.lessons[lid].minutes for lid in m.lessons),
+def stats(catalog: Catalog) -> dict:
+    """Counts per module and per learner group's track."""
+
+    def row(lesson_ids: list[str]) -> dict:
+        lessons = [catalog.lessons[lid] for lid in lesson_ids]
+        return {
+            "lessons": len(lessons),
+            "questions": sum(len(les.quiz) for les in lessons),
+            "cards": sum(len(les.cards) for les in lessons),
+            "minutes": sum(les.minutes for les in lessons),
         }
+
+    modules = [
+        {"module": m.id, "title": m.title, "groups": list(m.groups), **row(m.lessons)}
         for m in catalog.modules
     ]
+    tracks = [
+        {
+            "group": code,
+            "name": name,
+            "modules": [m.id for m in catalog.modules_for(code)],
+            **row([les.id for les in catalog.track(code)]),
+        }
+        for code, name in L.LEARNER_GROUPS.items()
+    ]
+    return {
+        "modules": modules,
+        "tracks": tracks,
+        "total": row(list(catalog.lessons)),
+        "glossary_terms": len(catalog.glossary),
+    }

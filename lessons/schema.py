@@ -94,3 +94,11 @@ class Module(_Strict):
 
     def is_for(self, group: str | None) -> bool:
         return L.ALL_GROUPS in self.groups or (group is not None and group in self.groups)
+
+
+class Term(_Strict):
+    """One entry of the glossary ("Từ điển AI")."""
+
+    term: Annotated[Text, StringConstraints(max_length=L.TITLE_MAX_CHARS)]
+    aliases: list[Text] = Field(default_factory=list)
+    definition: Annotated[Text, StringConstraints(max_length=L.GLOSSARY_DEFINITION_MAX_CHARS)]

@@ -127,3 +127,37 @@ class AuditLog(SQLModel, table=True):
     actor: str = Field(max_length=64)  # e.g. "learner:3fa2c9d1e0", "admin:cli"
     action: str = Field(max_length=48, index=True)
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Assessment(SQLModel, table=True):
+    """One attempt at a track's final assessment. The drawn questions are fixed at the
+    start, so leaving and coming back resumes the same test instead of redrawing it."""
+
+    __tablename__ = "assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id", index=True)
+    track: str = Field(max_length=8)  # the learner group whose track it covers
+    # [[lesson id, question id, [option order]], ...]
+    questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _created()
+    finished_at: datetime | None = _ts()
+    score: int | None = None
+    total: int
+    passed: bool | None = None
+
+
+class AssessmentAnswer(SQLModel, table=True):
+    __tablename__ = "assessment_answer"
+    __table_args__ = (
+        sa.UniqueConstraint("assessment_id", "position", name="uq_assessment_answer_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    position: int
+    lesson_id: str = Field(max_length=16)
+    question_id: str = Field(max_length=8)
+    option: int
+    correct: bool
+    answered_at: datetime = _created()

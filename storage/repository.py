@@ -5,6 +5,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    Assessment,
+    AssessmentAnswer,
     AuditLog,
     Learner,
     LearnerStatus,
@@ -61,7 +63,12 @@ class Repository:
     async def delete_learner(self, learner: Learner) -> dict[str, int]:
         """Remove the learner and everything stored about them. Returns row counts."""
         counts = {}
-        for model in (QuizAnswer, LessonProgress):
+        mine = select(Assessment.id).where(Assessment.learner_id == learner.id)
+        res = await self.session.execute(
+            delete(AssessmentAnswer).where(AssessmentAnswer.assessment_id.in_(mine))
+        )
+        counts[AssessmentAnswer.__tablename__] = res.rowcount
+        for model in (Assessment, QuizAnswer, LessonProgress):
             res = await self.session.execute(delete(model).where(model.learner_id == learner.id))
             counts[model.__tablename__] = res.rowcount
         await self.session.delete(learner)
@@ -112,6 +119,50 @@ class Repository:
     async def count_answers(self, learner_id: int) -> int:
         stmt = select(func.count(QuizAnswer.id)).where(QuizAnswer.learner_id == learner_id)
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def completed_lessons(self, learner_id: int) -> set[str]:
+        stmt = select(LessonProgress.lesson_id).where(
+            LessonProgress.learner_id == learner_id, LessonProgress.completed_at.is_not(None)
+        )
+        return set((await self.session.execute(stmt)).scalars())
+
+    # --- final assessment -------------------------------------------------------------
+
+    async def assessment(self, assessment_id: int) -> Assessment | None:
+        return await self.session.get(Assessment, assessment_id)
+
+    async def open_assessment(self, learner_id: int) -> Assessment | None:
+        stmt = select(Assessment).where(
+            Assessment.learner_id == learner_id, Assessment.finished_at.is_(None)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def last_finished_assessment(self, learner_id: int) -> Assessment | None:
+        stmt = (
+            select(Assessment)
+            .where(Assessment.learner_id == learner_id, Assessment.finished_at.is_not(None))
+            .order_by(Assessment.finished_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def best_passed_assessment(self, learner_id: int) -> Assessment | None:
+        stmt = (
+            select(Assessment)
+            .where(Assessment.learner_id == learner_id, Assessment.passed.is_(True))
+            .order_by(Assessment.score.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def assessment_score(self, assessment_id: int) -> tuple[int, int]:
+        """(correct, answered) so far in one assessment."""
+        stmt = select(
+            func.count(AssessmentAnswer.id),
+            func.coalesce(func.sum(case((AssessmentAnswer.correct, 1), else_=0)), 0),
+        ).where(AssessmentAnswer.assessment_id == assessment_id)
+        answered, correct = (await self.session.execute(stmt)).one()
+        return int(correct), int(answered)
 
     # --- audit ------------------------------------------------------------------------
 

@@ -10,15 +10,27 @@ async def test_a_question_without_diacritics_points_to_the_lesson(chat):
     await chat.say("/hoi")
     chat.expect("Bạn cứ gõ câu hỏi")
     await chat.say("co nguoi goi video gia giong chau toi xin tien")
-    chat.expect("📚 Trong bài 4.")
+    chat.expect("bài 4.")
     assert chat.labels[0].startswith("Mở bài 4.")
     await chat.tap("Mở bài")
     chat.expect("📚 Bài 4.")
 
 
+async def test_a_term_is_explained_from_the_glossary(chat):
+    await chat.onboard()
+    await chat.say("ao giac la gi vay")
+    chat.expect("📖 Ảo giác")
+    await chat.say("/tudien")
+    chat.expect("📖 Từ điển AI có", "Câu lệnh (prompt)")
+    await chat.say("prompt")
+    chat.expect("📖 Câu lệnh (prompt):")
+    await chat.say("deepfek")  # a typo
+    chat.expect("📖 Deepfake")
+
+
 async def test_an_unknown_question_gets_an_honest_answer(chat):
     await chat.onboard()
-    await chat.say("giá lúa hôm nay bao nhiêu")
+    await chat.say("cách nấu phở bò cho ngon")
     chat.expect("Mình chưa tìm thấy câu trả lời trong các bài học", "«AI là gì»")
 
 

@@ -35,13 +35,13 @@ def test_piped_chat_reads_like_a_transcript(tmp_path):
 
 
 def test_a_whole_module_can_be_finished_in_the_console(tmp_path):
-    """Onboard, then all three lessons of M1: 5 cards and 4 questions each, answering 'A'."""
+    """Onboard, then all four lessons of M1: 5 cards and 4 questions each, answering 'A'."""
     lesson = ["1"] * 5 + ["A"] * 4 + ["1"]  # Tiếp x4, Làm câu hỏi, 4 answers, Bài tiếp
-    lines = ["1", "1", "dai tu", "1", "Bỏ qua", "1", *lesson * 3, "/tiendo"]
+    lines = ["1", "1", "dai tu", "1", "Bỏ qua", "1", *lesson * 4, "/tiendo"]
     out = run_chat(tmp_path, lines)
-    for n in (1, 2, 3):
+    for n in (1, 2, 3, 4):
         assert f"Xong bài 1.{n}!" in out
-    assert "▓▓▓▓▓ 100% · 3/3 bài" in out
+    assert "▓▓▓▓▓ 100% · 4/4 bài" in out
 
 
 def test_progress_survives_a_restart(tmp_path):

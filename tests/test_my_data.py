@@ -49,7 +49,12 @@ async def test_delete_my_data_after_confirmation(chat, sessions):
         ).scalar_one()
     assert entry.actor.startswith("learner:")
     assert "Chị Lan" not in str(entry.detail)
-    assert entry.detail["rows"] == {"quiz_answer": 4, "lesson_progress": 1}
+    assert entry.detail["rows"] == {
+        "assessment_answer": 0,
+        "assessment": 0,
+        "quiz_answer": 4,
+        "lesson_progress": 1,
+    }
 
     await chat.say("/start")
     chat.expect("Bạn có đồng ý không?")

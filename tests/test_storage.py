@@ -7,6 +7,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from storage import db
+
+HEAD = "0002"
 from storage.models import Learner, LessonProgress, ProcessedUpdate, QuizAnswer, Unit
 from storage.repository import DuplicateUpdate, Repository
 
@@ -16,7 +18,7 @@ async def test_migrations_are_at_head_and_match_the_models(engine):
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    assert await db.current_revision(engine) == "0001"
+    assert await db.current_revision(engine) == HEAD
 
     def diff(sync_conn):
         return compare_metadata(MigrationContext.configure(sync_conn), SQLModel.metadata)
@@ -25,12 +27,12 @@ async def test_migrations_are_at_head_and_match_the_models(engine):
         assert await conn.run_sync(diff) == []
         tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert {"learner", "unit", "lesson_progress", "quiz_answer", "processed_update"} <= tables
-    assert "audit_log" in tables
+    assert {"audit_log", "assessment", "assessment_answer"} <= tables
 
 
 async def test_upgrade_twice_is_harmless(engine):
     await db.upgrade(engine)
-    assert await db.current_revision(engine) == "0001"
+    assert await db.current_revision(engine) == HEAD
 
 
 async def test_one_learner_per_chat(sessions):
@@ -121,7 +123,12 @@ async def test_deleting_a_learner_removes_their_rows_only(sessions):
     async with sessions() as s, s.begin():
         repo = Repository(s)
         counts = await repo.delete_learner(await repo.learner_for("t", "a"))
-    assert counts == {"quiz_answer": 1, "lesson_progress": 1}
+    assert counts == {
+        "assessment_answer": 0,
+        "assessment": 0,
+        "quiz_answer": 1,
+        "lesson_progress": 1,
+    }
     async with sessions() as s:
         assert [x.channel_user_id for x in (await s.execute(select(Learner))).scalars()] == ["b"]
         assert len((await s.execute(select(QuizAnswer))).all()) == 1

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bot import actions as A
+from bot.flows import glossary
 from bot.flows.common import TO_MENU
 from bot.messages import Choice, Outbound
 from bot.textutil import fold, has_diacritics, lower_words
@@ -85,6 +86,16 @@ class KeywordAnswerer:
 
     def answer(self, question: str) -> Outbound:
         hit = self.best(question)
+        term = glossary.lookup(self.catalog, question, fuzzy=False)
+        if term is not None:
+            choices: tuple[Choice, ...] = (Choice("Từ điển AI", A.GLOSSARY), TO_MENU)
+            text = f"📖 {term.term}: {term.definition}"
+            if hit:
+                lesson = self.catalog.lessons[hit[0].lesson_id]
+                pos = self.catalog.position(lesson.id)
+                text += f"\n\nXem thêm bài {pos} «{lesson.title}»."
+                choices = (Choice(f"Mở bài {pos}", A.make(A.LESSON, lesson.id)), TO_MENU)
+            return Outbound(text, choices)
         if hit is None:
             topics = ", ".join(f"«{m.title}»" for m in self.catalog.modules)
             return Outbound(

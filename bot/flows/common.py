@@ -8,6 +8,7 @@ MENU_CHOICES = (
     Choice("Chọn bài", A.LIST),
     Choice("Tiến độ", A.PROGRESS),
     Choice("Hỏi đáp", A.ASK),
+    Choice("Từ điển AI", A.GLOSSARY),
     Choice("Nhắc học", A.REMIND),
     Choice("Trợ giúp", A.HELP),
 )
@@ -26,6 +27,8 @@ def help_message() -> Outbound:
         "/hoc – học tiếp\n"
         "/tiendo – xem tiến độ\n"
         "/hoi – hỏi đáp\n"
+        "/tudien – từ điển AI\n"
+        "/kiemtra – bài kiểm tra cuối khóa\n"
         "/nhac – nhắc học\n"
         "/dulieu – xem, xóa dữ liệu của bạn\n"
         "/menu – menu chính\n\n"

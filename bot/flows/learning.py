@@ -1,10 +1,13 @@
 """Lessons card by card, the quiz, choosing a lesson, and progress."""
 
 from bot import actions as A
+from bot import policy
+from bot.flows import practice
 from bot.flows.common import STALE, TO_MENU, menu
 from bot.flows.context import Context
 from bot.messages import Choice, Outbound
-from lessons.schema import Lesson
+from lessons.limits import QUIZ_DRAW
+from lessons.schema import Lesson, Question
 from storage.models import QuizAnswer
 
 LETTERS = "ABCD"
@@ -24,19 +27,44 @@ def _card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
     )
 
 
-def _question(ctx: Context, lesson: Lesson) -> Outbound:
-    d = ctx.data
-    q = lesson.quiz[d["q"]]
-    order = d["order"][d["q"]]
+def question_message(
+    q: Question, order: list[int], number: int, total: int, payload, meta: dict
+) -> Outbound:
+    """A question with lettered options in the shuffled order; payload(i) for option i."""
     lines = [f"{LETTERS[pos]}. {q.options[i].text}" for pos, i in enumerate(order)]
     return Outbound(
-        f"Câu {d['q'] + 1}/{len(lesson.quiz)}: {q.question}\n\n" + "\n".join(lines),
-        tuple(
-            Choice(LETTERS[pos], A.make(A.ANSWER, lesson.id, q.id, i))
-            for pos, i in enumerate(order)
-        ),
+        f"Câu {number}/{total}: {q.question}\n\n" + "\n".join(lines),
+        tuple(Choice(LETTERS[pos], payload(i)) for pos, i in enumerate(order)),
         kind="quiz",
-        meta={"lesson": lesson.id, "question": q.id},
+        meta=meta,
+    )
+
+
+def verdict(q: Question, order: list[int], chosen: int, explain: bool = True) -> tuple[bool, str]:
+    """(correct?, the ✅/❌ text) for an answer given as an option index in the file."""
+    if chosen == q.correct_index:
+        return True, f"✅ Đúng rồi! {q.explanation}" if explain else "✅ Đúng rồi!"
+    letter = LETTERS[order.index(q.correct_index)]
+    text = f"❌ Chưa đúng. Đáp án đúng là {letter}: {q.options[q.correct_index].text}"
+    return False, f"{text}\n\n{q.explanation}" if explain else text
+
+
+def shuffled_options(ctx: Context, q: Question) -> list[int]:
+    order = list(range(len(q.options)))
+    ctx.rng.shuffle(order)
+    return order
+
+
+def _question(ctx: Context, lesson: Lesson) -> Outbound:
+    d = ctx.data
+    q = lesson.question(d["qs"][d["q"]])
+    return question_message(
+        q,
+        d["order"][d["q"]],
+        d["q"] + 1,
+        len(d["qs"]),
+        lambda i: A.make(A.ANSWER, lesson.id, q.id, i),
+        {"lesson": lesson.id, "question": q.id},
     )
 
 
@@ -47,6 +75,8 @@ def current_step(ctx: Context) -> list[Outbound]:
         return [menu()]
     if ctx.learner.state == "lesson":
         return [_card(ctx, lesson, ctx.data["card"])]
+    if ctx.learner.state == "practice":
+        return [practice.task_message(lesson, len(lesson.cards) + 1)]
     return [_question(ctx, lesson)]
 
 
@@ -59,29 +89,34 @@ async def open_lesson(ctx: Context, lesson: Lesson) -> list[Outbound]:
 async def next_card(ctx: Context) -> list[Outbound]:
     lesson_id, index = ctx.action.args[0], ctx.action.args[1]
     lesson = ctx.catalog.lessons.get(lesson_id)
-    if (
-        lesson is None
-        or ctx.learner.state != "lesson"
-        or ctx.data.get("lesson") != lesson_id
-        or index != str(ctx.data.get("card", -1) + 1)
-    ):
+    state, d = ctx.learner.state, ctx.data
+    if lesson is None or d.get("lesson") != lesson_id or not index.isdigit():
         return refuse(ctx)
-    i = int(index)
-    if i < len(lesson.cards):
+    i, n = int(index), len(lesson.cards)
+    after_practice = state == "practice" and i == n + 1
+    if not after_practice and (state != "lesson" or i != d.get("card", -1) + 1):
+        return refuse(ctx)
+    if i < n:
         ctx.goto("lesson", lesson=lesson.id, card=i)
         return [_card(ctx, lesson, i)]
+    if i == n and lesson.practice:
+        ctx.goto("practice", lesson=lesson.id)
+        return [practice.task_message(lesson, n + 1)]
     return await _start_quiz(ctx, lesson)
 
 
 async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
     progress = await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)
     progress.attempts += 1
-    order = []
-    for q in lesson.quiz:
-        idx = list(range(len(q.options)))
-        ctx.rng.shuffle(idx)
-        order.append(idx)
-    ctx.goto("quiz", lesson=lesson.id, q=0, attempt=progress.attempts, order=order)
+    drawn = ctx.rng.sample(lesson.quiz, min(QUIZ_DRAW, len(lesson.quiz)))
+    ctx.goto(
+        "quiz",
+        lesson=lesson.id,
+        qs=[q.id for q in drawn],
+        q=0,
+        attempt=progress.attempts,
+        order=[shuffled_options(ctx, q) for q in drawn],
+    )
     return [_question(ctx, lesson)]
 
 
@@ -93,14 +128,14 @@ async def answer(ctx: Context) -> list[Outbound]:
         lesson is None
         or ctx.learner.state != "quiz"
         or d.get("lesson") != lesson_id
-        or lesson.quiz[d["q"]].id != qid
+        or d["qs"][d["q"]] != qid
         or not opt.isdigit()
-        or int(opt) >= len(lesson.quiz[d["q"]].options)
+        or int(opt) >= len(lesson.question(qid).options)
     ):
         return refuse(ctx)
-    q = lesson.quiz[d["q"]]
+    q = lesson.question(qid)
     chosen = int(opt)
-    correct = chosen == q.correct_index
+    correct, feedback = verdict(q, d["order"][d["q"]], chosen)
     await ctx.repo.record_answer(
         QuizAnswer(
             learner_id=ctx.learner.id,
@@ -112,15 +147,9 @@ async def answer(ctx: Context) -> list[Outbound]:
             answered_at=ctx.now,
         )
     )
-    if correct:
-        feedback = f"✅ Đúng rồi! {q.explanation}"
-    else:
-        letter = LETTERS[d["order"][d["q"]].index(q.correct_index)]
-        right = q.options[q.correct_index].text
-        feedback = f"❌ Chưa đúng. Đáp án đúng là {letter}: {right}\n\n{q.explanation}"
     # kind "feedback": a channel with buttons may show it in place of the question.
     out = [Outbound(feedback, kind="feedback", meta={"lesson": lesson.id, "question": q.id})]
-    if d["q"] + 1 < len(lesson.quiz):
+    if d["q"] + 1 < len(d["qs"]):
         ctx.goto("quiz", **{**d, "q": d["q"] + 1})
         out.append(_question(ctx, lesson))
         return out
@@ -149,6 +178,9 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     if nxt:
         label = f"Bài tiếp: {ctx.catalog.position(nxt.id)} {nxt.title}"
         choices.insert(0, Choice(label[:60], A.make(A.LESSON, nxt.id)))
+    elif not await ctx.repo.best_passed_assessment(ctx.learner.id):
+        text += "\n\n🎓 Bạn đã học xong lộ trình. Mời bạn làm bài kiểm tra cuối khóa!"
+        choices.insert(0, Choice("Kiểm tra cuối khóa", A.EXAM))
     return Outbound(text, tuple(choices))
 
 
@@ -159,7 +191,7 @@ async def next_lesson(ctx: Context) -> Lesson | None:
 
 
 async def continue_learning(ctx: Context) -> list[Outbound]:
-    if ctx.learner.state in ("lesson", "quiz"):
+    if ctx.learner.state in IN_LESSON:
         return current_step(ctx)
     lesson = await next_lesson(ctx)
     if lesson is None:
@@ -234,11 +266,23 @@ async def show_progress(ctx: Context) -> list[Outbound]:
         done_all += len(done)
         total_all += total
     lines.append(f"\nĐã xong {done_all}/{total_all} bài.")
-    return [Outbound("\n".join(lines), (Choice("Học tiếp", A.CONTINUE), TO_MENU))]
+    completed = {lid for lid, p in progress.items() if p.completed_at}
+    trained = policy.is_trained(ctx.catalog, completed)
+    lines.append(f"{'✅' if trained else '▫️'} Học xong phần cơ bản (module 1–5)")
+    passed = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    if passed:
+        lines.append(f"🎓 Đạt bài kiểm tra cuối khóa: {passed.score}/{passed.total} câu")
+    choices = [Choice("Học tiếp", A.CONTINUE), TO_MENU]
+    if done_all == total_all and not passed:
+        choices.insert(0, Choice("Kiểm tra cuối khóa", A.EXAM))
+    return [Outbound("\n".join(lines), tuple(choices))]
+
+
+IN_LESSON = ("lesson", "practice", "quiz")
 
 
 def refuse(ctx: Context) -> list[Outbound]:
     """A stale or forged button: say so, show where the learner is, change nothing."""
-    if ctx.learner.state in ("lesson", "quiz"):
+    if ctx.learner.state in IN_LESSON:
         return [STALE, *current_step(ctx)]
     return [STALE, menu()]

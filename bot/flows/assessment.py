@@ -1,0 +1,188 @@
+"""The final assessment of a learner's track: what makes a learner "proficient".
+
+Questions are drawn once per attempt, round-robin over the track's modules so every
+module is represented; each answer counts once; leaving and coming back resumes the same
+attempt; after a failed attempt a retake waits for the cool-down. See bot/policy.py.
+"""
+
+from bot import actions as A
+from bot import policy
+from bot.flows.common import TO_MENU
+from bot.flows.context import Context
+from bot.flows.learning import question_message, refuse, shuffled_options, verdict
+from bot.messages import Choice, Outbound
+from storage.models import Assessment, AssessmentAnswer
+
+START = A.make(A.EXAM, "go")
+INTRO = (
+    "🎓 Bài kiểm tra cuối khóa: {n} câu lấy từ các bài trong lộ trình của bạn. "
+    "Đúng từ {pct}% trở lên ({need}/{n} câu) là đạt. Mỗi câu chỉ trả lời một lần. "
+    "Nếu bỏ dở, lần sau bạn làm tiếp từ câu đang dừng."
+)
+
+
+def _track(ctx: Context) -> str:
+    return ctx.learner.group_code or "dan"
+
+
+async def open_exam(ctx: Context) -> list[Outbound]:
+    """The entry point: resume, refuse (not ready / cooling down) or offer to start."""
+    repo, learner = ctx.repo, ctx.learner
+    running = await repo.open_assessment(learner.id)
+    if running:
+        _, answered = await repo.assessment_score(running.id)
+        ctx.goto("exam", aid=running.id, pos=answered)
+        return [
+            Outbound("Mình tiếp tục bài kiểm tra bạn đang làm dở nhé."),
+            _question(ctx, running),
+        ]
+
+    completed = await repo.completed_lessons(learner.id)
+    missing = [les for les in ctx.catalog.track(_track(ctx)) if les.id not in completed]
+    if missing:
+        first = missing[0]
+        return [
+            Outbound(
+                f"Bài kiểm tra cuối khóa mở khi bạn học xong lộ trình. Bạn còn {len(missing)} "
+                f"bài, tiếp theo là bài {ctx.catalog.position(first.id)} «{first.title}».",
+                (Choice("Học tiếp", A.CONTINUE), TO_MENU),
+            )
+        ]
+    best = await repo.best_passed_assessment(learner.id)
+    if best:
+        when = ctx.local(best.finished_at).strftime("%d/%m/%Y")
+        return [
+            Outbound(
+                f"🎓 Bạn đã đạt bài kiểm tra cuối khóa ngày {when} với {best.score}/{best.total} "
+                "câu đúng. Chúc mừng bạn! Bạn có thể ôn lại bất kỳ bài nào.",
+                (Choice("Chọn bài", A.LIST), TO_MENU),
+            )
+        ]
+    last = await repo.last_finished_assessment(learner.id)
+    if last and ctx.now < last.finished_at + policy.ASSESSMENT_COOLDOWN:
+        again = ctx.local(last.finished_at + policy.ASSESSMENT_COOLDOWN)
+        return [
+            Outbound(
+                f"Lần trước bạn đúng {last.score}/{last.total} câu. Bạn có thể làm lại từ "
+                f"{again:%H:%M} ngày {again:%d/%m/%Y}. Trong lúc chờ, bạn ôn lại các bài nhé.",
+                (Choice("Chọn bài", A.LIST), TO_MENU),
+            )
+        ]
+    n = policy.ASSESSMENT_QUESTIONS
+    need = -(-n * policy.PASS_PERCENT // 100)
+    text = INTRO.format(n=n, pct=policy.PASS_PERCENT, need=need)
+    return [Outbound(text, (Choice("Bắt đầu", START), Choice("Để sau", A.MENU)))]
+
+
+async def start(ctx: Context) -> list[Outbound]:
+    """'Bắt đầu': draw the questions and ask the first."""
+    offer = await open_exam(ctx)
+    if not offer or offer[-1].choices[:1] != (Choice("Bắt đầu", START),):
+        return offer  # resumed, not ready, passed, or cooling down: say so
+    drawn = _draw(ctx)
+    exam = Assessment(
+        learner_id=ctx.learner.id,
+        track=_track(ctx),
+        questions=[[lid, q.id, shuffled_options(ctx, q)] for lid, q in drawn],
+        total=len(drawn),
+        started_at=ctx.now,
+    )
+    await ctx.repo.add(exam)
+    await ctx.repo.audit(ctx.actor, "assessment_started", track=exam.track, total=exam.total)
+    ctx.goto("exam", aid=exam.id, pos=0)
+    return [_question(ctx, exam)]
+
+
+def _draw(ctx: Context):
+    pools = []
+    for module in ctx.catalog.modules_for(_track(ctx)):
+        pool = [(lid, q) for lid in module.lessons for q in ctx.catalog.lessons[lid].quiz]
+        ctx.rng.shuffle(pool)
+        pools.append(pool)
+    drawn = []
+    while len(drawn) < policy.ASSESSMENT_QUESTIONS and any(pools):
+        for pool in pools:
+            if pool and len(drawn) < policy.ASSESSMENT_QUESTIONS:
+                drawn.append(pool.pop())
+    ctx.rng.shuffle(drawn)
+    return drawn
+
+
+def _question(ctx: Context, exam: Assessment) -> Outbound:
+    pos = ctx.data["pos"]
+    lesson_id, qid, order = exam.questions[pos]
+    q = ctx.catalog.lessons[lesson_id].question(qid)
+    return question_message(
+        q,
+        order,
+        pos + 1,
+        exam.total,
+        lambda i: A.make(A.EXAM, exam.id, pos, i),
+        {"lesson": lesson_id, "question": qid, "assessment": exam.id},
+    )
+
+
+def current_step(ctx: Context, exam: Assessment) -> list[Outbound]:
+    return [_question(ctx, exam)]
+
+
+async def answer(ctx: Context) -> list[Outbound]:
+    aid, pos, opt = ctx.action.args
+    d = ctx.data
+    exam = await ctx.repo.assessment(d.get("aid", -1)) if ctx.learner.state == "exam" else None
+    if exam is None or str(exam.id) != aid or str(d["pos"]) != pos or not opt.isdigit():
+        return await _refuse(ctx, exam)
+    lesson_id, qid, order = exam.questions[d["pos"]]
+    q = ctx.catalog.lessons[lesson_id].question(qid)
+    if int(opt) >= len(q.options):
+        return await _refuse(ctx, exam)
+    correct, text = verdict(q, order, int(opt), explain=False)
+    await ctx.repo.add(
+        AssessmentAnswer(
+            assessment_id=exam.id,
+            position=d["pos"],
+            lesson_id=lesson_id,
+            question_id=qid,
+            option=int(opt),
+            correct=correct,
+            answered_at=ctx.now,
+        )
+    )
+    out = [Outbound(text, kind="feedback", meta={"lesson": lesson_id, "question": qid})]
+    if d["pos"] + 1 < exam.total:
+        ctx.goto("exam", aid=exam.id, pos=d["pos"] + 1)
+        out.append(_question(ctx, exam))
+        return out
+    out.append(await _finish(ctx, exam))
+    return out
+
+
+async def _finish(ctx: Context, exam: Assessment) -> Outbound:
+    score, _ = await ctx.repo.assessment_score(exam.id)
+    exam.score, exam.finished_at = score, ctx.now
+    exam.passed = policy.passed(score, exam.total)
+    ctx.goto("menu")
+    await ctx.repo.audit(
+        ctx.actor, "assessment_finished", track=exam.track, score=score, total=exam.total
+    )
+    if exam.passed:
+        return Outbound(
+            f"🎓 Chúc mừng! Bạn đúng {score}/{exam.total} câu và đã đạt bài kiểm tra cuối "
+            "khóa. Bạn đã dùng AI an toàn và hiệu quả hơn rồi đấy!",
+            (Choice("Xem tiến độ", A.PROGRESS), TO_MENU),
+        )
+    again = ctx.local(ctx.now + policy.ASSESSMENT_COOLDOWN)
+    return Outbound(
+        f"Bạn đúng {score}/{exam.total} câu, chưa đạt {policy.PASS_PERCENT}%. Không sao: bạn ôn "
+        f"lại các bài rồi làm lại từ {again:%H:%M} ngày {again:%d/%m/%Y} nhé.",
+        (Choice("Chọn bài", A.LIST), TO_MENU),
+    )
+
+
+async def _refuse(ctx: Context, exam: Assessment | None) -> list[Outbound]:
+    if exam is not None and ctx.learner.state == "exam":
+        return [
+            Outbound("Nút này đã cũ nên mình bỏ qua. Đây là câu bạn đang làm:"),
+            _question(ctx, exam),
+        ]
+    return refuse(ctx)

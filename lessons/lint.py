@@ -1,0 +1,192 @@
+"""Content linter: what the schema cannot see. Each finding has a file and a line.
+
+Run by `hocai lessons check` after the loader. The rules are in docs/LESSONS.md.
+"""
+
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+from lessons.loader import Catalog, Problem
+
+ALLOWED_WORDS_FILE = Path(__file__).resolve().parent / "allowed_words.txt"
+READING_SYLLABLES_PER_MINUTE = 150  # an unhurried reader on a phone
+READING_MINUTES_MAX = 5
+MIN_SENTENCE_WORDS = 4  # shorter fragments ("Ví dụ:") are not judged for diacritics
+POSITION_SHARE_MAX = 0.4  # no answer position may hold more than this share in a module
+LONGEST_SHARE_MAX = 0.4  # the right option may be the longest at most this often
+
+# A Vietnamese syllable written without diacritics: onset, vowels, final consonant.
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|b|c|d|g|h|k|l|m|n|p|r|s|t|v|x)?"
+    r"[aeiouy]{1,3}(ch|ng|nh|c|m|n|p|t)?$"
+)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+_URLISH = re.compile(r"https?://\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov)\b", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+# A stated fact: a year, a document number, a percentage, a large figure.
+_FACT = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b\d+/\d{4}/|\b\d+([.,]\d+)?\s?%|\b\d{1,3}(\.\d{3})+\b")
+
+
+def allowed_words() -> set[str]:
+    lines = ALLOWED_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return {w.strip().casefold() for w in lines if w.strip() and not w.startswith("#")}
+
+
+def _has_marks(word: str) -> bool:
+    return (
+        any(unicodedata.category(c) == "Mn" for c in unicodedata.normalize("NFD", word))
+        or "đ" in word.lower()
+    )
+
+
+def _is_acronym(word: str) -> bool:
+    """UBND, CCCD, KH-UBND, NĐ-CP: upper-case parts of at most 6 letters."""
+    return all(p.isupper() and len(p) <= 6 for p in word.split("-"))
+
+
+def foreign_words(text: str, allowed: set[str]) -> list[str]:
+    """Words that are neither Vietnamese syllables nor allowed (URLs, acronyms skipped)."""
+    text = _URLISH.sub(" ", text)
+    found = []
+    for word in _WORD.findall(text):
+        if _has_marks(word) or _is_acronym(word) or word.casefold() in allowed:
+            continue
+        parts = word.lower().split("-")
+        if not all(_SYLLABLE.match(p) for p in parts):
+            found.append(word)
+    return found
+
+
+def sentences_without_diacritics(text: str, allowed: set[str]) -> list[str]:
+    out = []
+    for sentence in _SENTENCE_END.split(_URLISH.sub(" ", text)):
+        words = [
+            w for w in _WORD.findall(sentence) if w.casefold() not in allowed and not _is_acronym(w)
+        ]
+        if len(words) >= MIN_SENTENCE_WORDS and not any(_has_marks(w) for w in words):
+            out.append(sentence.strip())
+    return out
+
+
+def syllables(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _texts(lesson):
+    """(path within the file, learner-facing text) for everything a lesson shows."""
+    yield ("title",), lesson.title
+    for i, card in enumerate(lesson.cards):
+        yield ("cards", i), card
+    for i, q in enumerate(lesson.quiz):
+        yield ("quiz", i, "question"), q.question
+        for j, o in enumerate(q.options):
+            yield ("quiz", i, "options", j, "text"), o.text
+        yield ("quiz", i, "explanation"), q.explanation
+    if lesson.practice:
+        yield ("practice", "task"), lesson.practice.task
+        yield ("practice", "example"), lesson.practice.example
+
+
+def lint(catalog: Catalog) -> list[Problem]:
+    allowed = allowed_words()
+    problems: list[Problem] = []
+    seen_questions: dict[str, str] = {}
+    for lesson_id, lesson in catalog.lessons.items():
+        path, lines = catalog.files[lesson_id]
+
+        def line(at: tuple, lines=lines) -> int:
+            return lines.get(at, lines.get(at[:1], 1))
+
+        for at, text in _texts(lesson):
+            where = ".".join(str(p) for p in at)
+            for s in sentences_without_diacritics(text, allowed):
+                problems.append(
+                    Problem(path, line(at), f"{where}: sentence without diacritics: «{s[:60]}»")
+                )
+            words = sorted(set(foreign_words(text, allowed)))
+            if words:
+                problems.append(
+                    Problem(
+                        path,
+                        line(at),
+                        f"{where}: not Vietnamese and not in lessons/allowed_words.txt: "
+                        + ", ".join(words),
+                    )
+                )
+        reading = sum(syllables(c) for c in lesson.cards) / READING_SYLLABLES_PER_MINUTE
+        if reading > READING_MINUTES_MAX:
+            problems.append(
+                Problem(path, line(("cards",)), f"cards take {reading:.1f} minutes to read (max 5)")
+            )
+        for i, q in enumerate(lesson.quiz):
+            key = " ".join(q.question.casefold().split())
+            if key in seen_questions:
+                problems.append(
+                    Problem(path, line(("quiz", i)), f"same question as {seen_questions[key]}")
+                )
+            seen_questions.setdefault(key, f"{lesson_id}.{q.id}")
+        if not lesson.sources:
+            for i, card in enumerate(lesson.cards):
+                fact = _FACT.search(card)
+                if fact:
+                    problems.append(
+                        Problem(
+                            path,
+                            line(("cards", i)),
+                            f"cards.{i} states a fact («{fact.group(0)}») but the lesson has no "
+                            "sources",
+                        )
+                    )
+                    break
+    for module in catalog.modules:
+        problems += _balance(catalog, module)
+    problems += _lint_glossary(catalog, allowed)
+    return problems
+
+
+def _balance(catalog: Catalog, module) -> list[Problem]:
+    questions = [q for lid in module.lessons for q in catalog.lessons[lid].quiz]
+    if not questions:
+        return []
+    path = catalog.module_files[module.id]
+    out = []
+    positions = Counter(q.correct_index for q in questions)
+    pos, count = positions.most_common(1)[0]
+    if count > POSITION_SHARE_MAX * len(questions):
+        out.append(
+            Problem(
+                path,
+                1,
+                f"answers unbalanced: option {pos + 1} is correct in {count} of "
+                f"{len(questions)} questions",
+            )
+        )
+    longest = sum(
+        1
+        for q in questions
+        if len(q.options[q.correct_index].text)
+        > max(len(o.text) for j, o in enumerate(q.options) if j != q.correct_index)
+    )
+    if longest > LONGEST_SHARE_MAX * len(questions):
+        out.append(
+            Problem(
+                path,
+                1,
+                f"giveaway: the right option is the longest in {longest} of {len(questions)} "
+                "questions",
+            )
+        )
+    return out
+
+
+def _lint_glossary(catalog: Catalog, allowed: set[str]) -> list[Problem]:
+    if not catalog.glossary_file:
+        return []
+    path, lines = catalog.glossary_file
+    out = []
+    for i, term in enumerate(catalog.glossary):
+        for s in sentences_without_diacritics(term.definition, allowed):
+            out.append(Problem(path, lines.get((i,), 1), f"sentence without diacritics: «{s}»"))
+    return out
