@@ -14,7 +14,7 @@ ALLOWED_WORDS_FILE = Path(__file__).resolve().parent / "allowed_words.txt"
 READING_SYLLABLES_PER_MINUTE = 150  # an unhurried reader on a phone
 READING_MINUTES_MAX = 5
 MIN_SENTENCE_WORDS = 4  # shorter fragments ("Ví dụ:") are not judged for diacritics
-POSITION_SHARE_MAX = 0.4  # no answer position may hold more than this share in a module
+POSITION_EXCESS = 1.5  # a position may hold at most 1.5x its fair share of right answers
 LONGEST_SHARE_MAX = 0.4  # the right option may be the longest at most this often
 
 # A Vietnamese syllable written without diacritics: onset, vowels, final consonant.
@@ -154,7 +154,9 @@ def _balance(catalog: Catalog, module) -> list[Problem]:
     out = []
     positions = Counter(q.correct_index for q in questions)
     pos, count = positions.most_common(1)[0]
-    if count > POSITION_SHARE_MAX * len(questions):
+    # The fair share of a position: each question gives it 1/len(options), if it has one.
+    fair = sum(1 / len(q.options) for q in questions if pos < len(q.options))
+    if count > POSITION_EXCESS * fair and count - fair >= 2:
         out.append(
             Problem(
                 path,

@@ -23,7 +23,7 @@ quiz:
   - id: q1
     question: Câu hỏi một?
     options:
-      - text: Đúng
+      - text: Có
         correct: true
       - text: Sai
     explanation: Vì thế.
@@ -31,13 +31,13 @@ quiz:
     question: Câu hỏi hai?
     options:
       - text: Sai
-      - text: Đúng
+      - text: Có
         correct: true
     explanation: Vì vậy.
   - id: q3
     question: Câu hỏi ba?
     options:
-      - text: Đúng
+      - text: Có
         correct: true
       - text: Sai
     explanation: Bởi vì.
@@ -45,7 +45,7 @@ quiz:
     question: Câu hỏi bốn?
     options:
       - text: Sai
-      - text: Đúng
+      - text: Có
         correct: true
     explanation: Do đó.
 """

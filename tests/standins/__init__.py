@@ -1,0 +1,1 @@
+"""Local stand-ins of the messenger Bot APIs, for tests (no test reaches the internet)."""
