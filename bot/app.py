@@ -2,7 +2,7 @@
 
 from contextlib import asynccontextmanager
 
-from bot.config import Settings
+from bot.config import Settings, parse_quiet_hours
 from bot.engine import Tutor
 from lessons.loader import load_or_raise
 from storage import db
@@ -15,6 +15,11 @@ async def open_tutor(settings: Settings):
     engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
     try:
         await db.upgrade(engine)
-        yield Tutor(db.make_sessionmaker(engine), catalog, timezone=settings.timezone)
+        yield Tutor(
+            db.make_sessionmaker(engine),
+            catalog,
+            timezone=settings.timezone,
+            quiet=parse_quiet_hours(settings.quiet_hours),
+        )
     finally:
         await engine.dispose()

@@ -1,11 +1,12 @@
 """Settings from the environment and `.env` (12-factor; secrets never in the repo)."""
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons" / "content"
 
@@ -21,6 +22,12 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Time zone shown to people")
     log_level: str = Field(default="INFO")
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")
+
+    # Reminders and sending
+    quiet_hours: str = Field(default="21:30-07:00", description="No reminders in this span")
+    scheduler_tick_seconds: int = Field(default=30, description="How often due work is read")
+    telegram_rate: float = Field(default=25.0, description="Outbox messages/s to Telegram")
+    zalo_rate: float = Field(default=10.0, description="Outbox messages/s to Zalo")
 
     # Web app (webhooks, health; dashboard later)
     web_host: str = Field(default="127.0.0.1")
@@ -42,7 +49,39 @@ class Settings(BaseSettings):
         default=None, description="Secret for X-Bot-Api-Secret-Token (8-256 chars)"
     )
 
+    # Admin dashboard, admin API, exports (issue 8)
+    admin_telegram_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Telegram user ids that are admins (comma-separated)"
+    )
+    admin_zalo_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Zalo user ids that are admins (comma-separated)"
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Where people reach the web app: login links and unit join links",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs login links; generated per process when absent"
+    )
+    session_hours: int = Field(default=8, ge=1, description="Dashboard sessions expire after")
+    telegram_bot_username: str | None = Field(
+        default=None, description="For the Telegram button on unit join pages (no @)"
+    )
+
+    @field_validator("admin_telegram_ids", "admin_zalo_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value):
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
 
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """'21:30-07:00' -> (21:30, 07:00)."""
+    start, end = (part.strip() for part in value.split("-"))
+    return time.fromisoformat(start), time.fromisoformat(end)

@@ -8,7 +8,7 @@ conversation state is saved with it. Nothing that matters lives only in memory.
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
-from bot.flows import account, assessment, glossary, learning, onboarding, practice
+from bot import reminders, schedule
+from bot.flows import account, assessment, glossary, learning, onboarding, practice, review
 from bot.flows.ask import ASK_PROMPT, KeywordAnswerer
 from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
@@ -65,12 +66,14 @@ class Tutor:
         timezone: str = "Asia/Ho_Chi_Minh",
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
+        quiet: tuple[time, time] = (schedule.QUIET_START, schedule.QUIET_END),
     ):
         self.sessions = sessions
         self.catalog = catalog
         self.tz = ZoneInfo(timezone)
         self.rng = rng or random.Random()
         self.clock = clock
+        self.quiet = quiet
         self.answerer = KeywordAnswerer(catalog)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
@@ -106,11 +109,13 @@ class Tutor:
                 now=self.clock(),
                 tz=self.tz,
                 rng=self.rng,
+                quiet=self.quiet,
             )
             out = await self._route(ctx)
             state = inspect(learner)
             if not (state.deleted or state.was_deleted):
                 learner.last_active_at = ctx.now
+                reminders.on_activity(learner, ctx.now, self.tz)
                 offered = [o.choices for o in out if o.choices]
                 if offered:
                     learner.choices = [[c.label, c.action] for c in offered[-1]]
@@ -163,22 +168,55 @@ class Tutor:
         return await self._free_text(ctx)
 
     def _choice_from_text(self, learner: Learner, text: str) -> A.Action | None:
-        """A typed '2' or a typed button label picks that choice (Zalo, console)."""
+        """A typed reply that names one of the last offered choices picks it; anything
+        else is free text (None). This is how button-less channels (Zalo, console) choose.
+
+        Accepted: the number ('2', '2.', '2)', 'số 2', 'so 2', 'chọn 2', or '1. Đồng ý'
+        copied whole), the letter where options are lettered ('B', 'b.', 'đáp án B'), and
+        the label itself with or without diacritics, in any case and spacing ('dong y',
+        'ĐỒNG  Ý', 'bỏqua'), also without the label's own numbering ('AI là gì' for
+        '1. AI là gì'). Labels that match only once folded and more than one of them
+        match pick nothing: the exact spelling has to decide.
+        """
         offered = learner.choices or []
-        if text.isdigit() and 1 <= int(text) <= len(offered):
-            return A.parse(offered[int(text) - 1][1])
-        folded = fold(text)
-        for label, action in offered:
-            if folded and fold(label) == folded:
-                return A.parse(action)
-        return None
+        words = fold(text).strip(" .").split()
+        if not offered or not words:
+            return None
+
+        def number(word: str) -> int | None:  # '2' or '2.' -> index 1, if offered
+            word = word.rstrip(".")
+            ok = word.isdecimal() and len(word) <= 3 and 1 <= int(word) <= len(offered)
+            return int(word) - 1 if ok else None
+
+        def key(label: str) -> str:  # folded, no spaces, no dots at the ends
+            return fold(label).strip(" .").replace(" ", "")
+
+        def core(label: str) -> str:  # '1. AI là gì' / '1.2 Tên bài' -> 'ailagi' / 'tenbai'
+            head, _, rest = fold(label).partition(" ")
+            return key(rest) if rest and head.replace(".", "").isdecimal() else ""
+
+        for prefix in (["so"], ["chon"], ["dap", "an"], ["phuong", "an"]):
+            rest = words[len(prefix) :]
+            if words[: len(prefix)] == prefix and len(rest) == 1:
+                if number(rest[0]) is not None or len(rest[0].rstrip(".")) == 1:
+                    words = [rest[0].rstrip(".")]  # 'số 2', 'chọn B'
+                break
+        first = number(words[0])
+        if first is not None and (len(words) == 1 or key(offered[first][0]) == "".join(words[1:])):
+            return A.parse(offered[first][1])
+        typed = "".join(words)
+        hits = [i for i, (label, _) in enumerate(offered) if typed in (key(label), core(label))]
+        if len(hits) > 1:
+            exact = " ".join(text.casefold().split())
+            hits = [i for i in hits if " ".join(offered[i][0].casefold().split()) == exact]
+        return A.parse(offered[hits[0]][1]) if len(hits) == 1 else None
 
     async def _act(self, ctx: Context) -> list[Outbound]:
         act = ctx.action
         payload = ":".join((act.verb, *act.args))
         match act.verb:
             case A.MENU:
-                if ctx.learner.state not in (*learning.IN_LESSON, "exam"):
+                if ctx.learner.state not in (*learning.IN_LESSON, "exam", "review"):
                     ctx.goto("menu")
                 return [menu()]
             case A.PRACTICE_EXAMPLE if len(act.args) == 1:
@@ -209,6 +247,12 @@ class Tutor:
                 return account.reminders(ctx)
             case A.REMIND_SET if len(act.args) == 1:
                 return account.set_reminder(ctx, act.args[0])
+            case A.REMIND_DAYS if len(act.args) == 1:
+                return account.set_days(ctx, act.args[0])
+            case A.REVIEW if not act.args:
+                return await review.start(ctx)
+            case A.REVIEW if len(act.args) == 2:
+                return await review.answer(ctx)
             case A.HELP:
                 return [help_message()]
         match payload:

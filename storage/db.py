@@ -54,7 +54,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations on this engine's database (creates a fresh one from nothing)."""
 
     def _run(sync_conn):

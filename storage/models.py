@@ -49,6 +49,13 @@ class Learner(SQLModel, table=True):
     consent_at: datetime | None = _ts()
     reminder_time: str | None = Field(default=None, max_length=5)  # "HH:MM", Vietnam time
     reminder_days: str = Field(default="1234567", max_length=7)  # ISO weekdays
+    # When the next reminder is due (UTC); the scheduler's index. None: no reminders.
+    next_reminder_at: datetime | None = _ts(index=True)
+    reminders_ignored: int = 0  # reminders in a row without a reply
+    reminder_weekly: bool = False  # backed off to weekly after 3 ignored reminders
+    last_study_on: str | None = Field(default=None, max_length=10)  # Vietnam date, ISO
+    streak: int = 0  # days in a row with a lesson or a review
+    best_streak: int = 0
     status: str = Field(default=LearnerStatus.onboarding, max_length=16, index=True)
     # Conversation position: which flow and step, and the choices last offered.
     state: str = Field(default="new", max_length=24)
@@ -161,3 +168,162 @@ class AssessmentAnswer(SQLModel, table=True):
     option: int
     correct: bool
     answered_at: datetime = _created()
+
+
+class ReviewItem(SQLModel, table=True):
+    """A question answered wrong, coming back for review (Leitner boxes 1-3)."""
+
+    __tablename__ = "review_item"
+    __table_args__ = (
+        sa.UniqueConstraint("learner_id", "lesson_id", "question_id", name="uq_review_item"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id", index=True)
+    lesson_id: str = Field(max_length=16)
+    question_id: str = Field(max_length=8)
+    box: int = 1  # 1: back after 1 day, 2: after 3 days, 3: after 7 days
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"  # claimed by a dispatcher until claimed_until
+    sent = "sent"
+    blocked = "blocked"  # the chat is unreachable (403)
+    failed = "failed"  # gave up after MAX_ATTEMPTS
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send later through a channel: reminders, reviews, broadcasts.
+
+    The dedup key makes writing it idempotent (two schedulers cannot queue the same
+    reminder twice); the status makes sending resumable after a crash.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=96, unique=True)
+    channel: str = Field(max_length=16)
+    user_id: str = Field(max_length=64)  # the channel's chat id
+    learner_id: int | None = Field(default=None, index=True)
+    kind: str = Field(max_length=16)  # reminder | broadcast
+    broadcast_id: int | None = Field(default=None, index=True)
+    messages: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=OutboxStatus.pending, max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    claimed_until: datetime | None = _ts()
+    created_at: datetime = _created()
+    sent_at: datetime | None = _ts()
+    error: str | None = Field(default=None, max_length=200)
+
+
+# --- Admin: roles, login links, web sessions, API tokens, target bases (issue 8) --------
+# Roles reference a chat (channel + user id), not the learner row: a staff member who
+# deletes their learning data keeps their role, and revoking a role touches no learning
+# data. Tokens are stored only as SHA-256 hashes.
+
+
+class StaffRole(SQLModel, table=True):
+    """An admin (whole province) or a staff member scoped to the province, a commune or a
+    unit. One role per chat."""
+
+    __tablename__ = "staff_role"
+    __table_args__ = (sa.UniqueConstraint("channel", "channel_user_id", name="uq_staff_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    channel_user_id: str = Field(max_length=64)
+    role: str = Field(max_length=8)  # admin | staff
+    scope: str = Field(default="province", max_length=8)  # province | commune | unit
+    commune_code: int | None = Field(default=None, index=True)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    name: str | None = Field(default=None, max_length=128)  # how the dashboard greets them
+    created_at: datetime = _created()
+    created_by: str = Field(default="admin:cli", max_length=64)
+    last_seen_at: datetime | None = _ts()  # last login or dashboard use
+
+
+class LoginToken(SQLModel, table=True):
+    """A one-time dashboard login link (sent by the bot on /dangnhap)."""
+
+    __tablename__ = "login_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    channel: str = Field(max_length=16)
+    channel_user_id: str = Field(max_length=64)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = _ts()
+
+
+class WebSession(SQLModel, table=True):
+    """A dashboard session; the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    channel: str = Field(max_length=16)
+    channel_user_id: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _created()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the admin API, acting as the role holder it was made for."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=64)
+    channel: str = Field(max_length=16)
+    channel_user_id: str = Field(max_length=64)
+    created_at: datetime = _created()
+    created_by: str = Field(default="admin:cli", max_length=64)
+    expires_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+    last_used_at: datetime | None = _ts()
+
+
+class TargetBase(SQLModel, table=True):
+    """How many people a province target counts against (e.g. business owners in the
+    province), set by an admin from official statistics."""
+
+    __tablename__ = "target_base"
+
+    key: str = Field(max_length=16, primary_key=True)  # public_servants | business | citizens
+    population: int
+    source: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = _created()
+
+
+# Indexes for the admin reports and exports at a million learners (migration 0003).
+_lp, _as, _ln = LessonProgress.__table__.c, Assessment.__table__.c, Learner.__table__.c
+sa.Index("ix_learner_group_code", _ln.group_code)
+sa.Index("ix_learner_created_at", _ln.created_at)
+sa.Index("ix_learner_last_active_at", _ln.last_active_at)
+sa.Index(
+    "ix_progress_done",
+    _lp.learner_id,
+    _lp.lesson_id,
+    postgresql_include=["score", "total"],
+    postgresql_where=_lp.completed_at.is_not(None),
+    sqlite_where=_lp.completed_at.is_not(None),
+)
+sa.Index("ix_progress_completed_at", _lp.completed_at)
+sa.Index(
+    "ix_assessment_finished",
+    _as.learner_id,
+    _as.track,
+    postgresql_include=["passed", "score", "total"],
+    postgresql_where=_as.finished_at.is_not(None),
+    sqlite_where=_as.finished_at.is_not(None),
+)
+sa.Index("ix_assessment_finished_at", _as.finished_at)

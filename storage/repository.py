@@ -12,7 +12,9 @@ from storage.models import (
     LearnerStatus,
     LessonProgress,
     ProcessedUpdate,
+    OutboxMessage,
     QuizAnswer,
+    ReviewItem,
     Unit,
 )
 
@@ -68,7 +70,7 @@ class Repository:
             delete(AssessmentAnswer).where(AssessmentAnswer.assessment_id.in_(mine))
         )
         counts[AssessmentAnswer.__tablename__] = res.rowcount
-        for model in (Assessment, QuizAnswer, LessonProgress):
+        for model in (Assessment, QuizAnswer, LessonProgress, ReviewItem, OutboxMessage):
             res = await self.session.execute(delete(model).where(model.learner_id == learner.id))
             counts[model.__tablename__] = res.rowcount
         await self.session.delete(learner)
@@ -125,6 +127,34 @@ class Repository:
             LessonProgress.learner_id == learner_id, LessonProgress.completed_at.is_not(None)
         )
         return set((await self.session.execute(stmt)).scalars())
+
+    # --- spaced review ----------------------------------------------------------------
+
+    async def review_item(self, learner_id: int, lesson_id: str, qid: str) -> ReviewItem | None:
+        stmt = select(ReviewItem).where(
+            ReviewItem.learner_id == learner_id,
+            ReviewItem.lesson_id == lesson_id,
+            ReviewItem.question_id == qid,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def review(self, item_id: int) -> ReviewItem | None:
+        return await self.session.get(ReviewItem, item_id)
+
+    async def due_reviews(self, learner_id: int, now, limit: int) -> list[ReviewItem]:
+        stmt = (
+            select(ReviewItem)
+            .where(ReviewItem.learner_id == learner_id, ReviewItem.due_at <= now)
+            .order_by(ReviewItem.due_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def count_due_reviews(self, learner_id: int, now) -> int:
+        stmt = select(func.count(ReviewItem.id)).where(
+            ReviewItem.learner_id == learner_id, ReviewItem.due_at <= now
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
 
     # --- final assessment -------------------------------------------------------------
 

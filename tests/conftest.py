@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
 from bot.config import LESSONS_DIR
 from bot.engine import Tutor
@@ -19,7 +20,6 @@ from storage import db
 from tests.transcript import Chat
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-TABLES = "quiz_answer, lesson_progress, learner, unit, processed_update, audit_log"
 
 
 def _pg_admin_dsn(url: str) -> tuple[str, str]:
@@ -84,7 +84,8 @@ async def engine(db_url):
         await db.upgrade(engine)
     else:
         async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield engine
     await engine.dispose()
 

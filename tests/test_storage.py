@@ -123,12 +123,8 @@ async def test_deleting_a_learner_removes_their_rows_only(sessions):
     async with sessions() as s, s.begin():
         repo = Repository(s)
         counts = await repo.delete_learner(await repo.learner_for("t", "a"))
-    assert counts == {
-        "assessment_answer": 0,
-        "assessment": 0,
-        "quiz_answer": 1,
-        "lesson_progress": 1,
-    }
+    assert (counts.pop("quiz_answer"), counts.pop("lesson_progress")) == (1, 1)
+    assert set(counts.values()) == {0}
     async with sessions() as s:
         assert [x.channel_user_id for x in (await s.execute(select(Learner))).scalars()] == ["b"]
         assert len((await s.execute(select(QuizAnswer))).all()) == 1

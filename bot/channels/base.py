@@ -1,8 +1,11 @@
 """What every messenger adapter offers the rest of the app."""
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from fastapi import APIRouter
+
+from bot.messages import Outbound
 
 
 class ChannelService(Protocol):
@@ -19,3 +22,24 @@ class ChannelService(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What happened to one outbox message on its channel."""
+
+    status: Literal["sent", "blocked", "retry", "failed"]
+    retry_after: float = 0.0  # seconds the whole channel must wait (429)
+    error: str = ""
+
+
+class Sender(Protocol):
+    """Sends queued messages (reminders, broadcasts) for the dispatcher.
+
+    deliver() makes one attempt and reports: it must not wait out a 429 itself, because
+    the dispatcher pauses the whole channel and reschedules the message.
+    """
+
+    name: str
+
+    async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery: ...

@@ -3,15 +3,13 @@
 import re
 
 from bot import actions as A
-from bot import communes
+from bot import communes, schedule
 from bot.flows.common import TO_MENU, menu
 from bot.flows.context import Context
 from bot.messages import Choice, Outbound
 from lessons.limits import LEARNER_GROUPS
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "Cửa sổ dòng lệnh"}
-# No reminders in quiet hours (Vietnam time), so nobody is woken up.
-QUIET_START, QUIET_END = "21:30", "07:00"
 PRESETS = (("Sáng 7:00", "0700"), ("Trưa 12:00", "1200"), ("Tối 20:00", "2000"))
 _HHMM = re.compile(r"^(\d{1,2})\s*[:hg.]\s*(\d{2})$|^(\d{1,2})\s*[hg]?$")
 
@@ -76,8 +74,12 @@ def _reminder_choices() -> tuple[Choice, ...]:
 
 
 def reminders(ctx: Context) -> list[Outbound]:
-    now = ctx.learner.reminder_time
-    current = f"Bây giờ mình nhắc bạn lúc {now} hằng ngày." if now else "Bạn chưa đặt giờ nhắc."
+    ln = ctx.learner
+    if ln.reminder_time:
+        days = dict(DAY_CHOICES).get(ln.reminder_days, ln.reminder_days).lower()
+        current = f"Bây giờ mình nhắc bạn lúc {ln.reminder_time}, {days}."
+    else:
+        current = "Bạn chưa đặt giờ nhắc."
     return [Outbound(f"🔔 {current} Bạn muốn mình nhắc học lúc nào?", _reminder_choices())]
 
 
@@ -93,13 +95,10 @@ def parse_time(text: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def _quiet(hhmm: str) -> bool:
-    return hhmm >= QUIET_START or hhmm < QUIET_END
-
-
 def set_reminder(ctx: Context, value: str) -> list[Outbound]:
     if value == "off":
         ctx.learner.reminder_time = None
+        ctx.learner.next_reminder_at = None
         ctx.goto("menu")
         return [menu("Đã tắt nhắc học. Khi nào cần, bạn vào «Nhắc học» để bật lại.")]
     if value == "other":
@@ -110,14 +109,43 @@ def set_reminder(ctx: Context, value: str) -> list[Outbound]:
     hhmm = parse_time(value)
     if hhmm is None:
         return [Outbound(f"Mình chưa hiểu giờ «{value[:20]}». Bạn gõ như 18:30 nhé.", (TO_MENU,))]
-    if _quiet(hhmm):
+    start, end = ctx.quiet
+    if schedule.is_quiet(schedule.parse_hhmm(hhmm), start, end):
         return [
             Outbound(
-                f"Mình không nhắc từ {QUIET_START} đến {QUIET_END} để bạn nghỉ ngơi. "
+                f"Mình không nhắc từ {start:%H:%M} đến {end:%H:%M} để bạn nghỉ ngơi. "
                 "Bạn chọn giờ khác nhé.",
                 _reminder_choices(),
             )
         ]
-    ctx.learner.reminder_time = hhmm
+    ctx.goto("remind_days", time=hhmm)
+    return [
+        Outbound(
+            f"🔔 Nhắc lúc {hhmm}. Bạn muốn được nhắc vào những ngày nào?",
+            tuple(Choice(label, A.make(A.REMIND_DAYS, days)) for days, label in DAY_CHOICES),
+        )
+    ]
+
+
+DAY_CHOICES = (("1234567", "Mỗi ngày"), ("12345", "Thứ 2 – Thứ 6"), ("67", "Thứ 7, Chủ nhật"))
+DAY_NAMES = {1: "thứ 2", 2: "thứ 3", 3: "thứ 4", 4: "thứ 5", 5: "thứ 6", 6: "thứ 7", 7: "chủ nhật"}
+
+
+def set_days(ctx: Context, days: str) -> list[Outbound]:
+    hhmm = ctx.data.get("time")
+    label = dict(DAY_CHOICES).get(days)
+    if ctx.learner.state != "remind_days" or not hhmm or label is None:
+        return [Outbound("Nút này đã cũ nên mình bỏ qua."), *reminders(ctx)]
+    ln = ctx.learner
+    ln.reminder_time, ln.reminder_days = hhmm, days
+    ln.reminders_ignored, ln.reminder_weekly = 0, False
+    ln.next_reminder_at = schedule.next_slot(hhmm, days, ctx.now, tz=ctx.tz)
     ctx.goto("menu")
-    return [menu(f"🔔 Đã lưu giờ nhắc học: {hhmm} hằng ngày.")]
+    first = ctx.local(ln.next_reminder_at)
+    return [
+        menu(
+            f"🔔 Đã lưu: nhắc học lúc {hhmm}, {label.lower()}. Lần nhắc tới: "
+            f"{first:%H:%M} {DAY_NAMES[first.isoweekday()]}, {first:%d/%m}. "
+            "Hôm nào bạn đã học thì mình không nhắc."
+        )
+    ]

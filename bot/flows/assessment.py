@@ -9,7 +9,8 @@ from bot import actions as A
 from bot import policy
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
-from bot.flows.learning import question_message, refuse, shuffled_options, verdict
+from bot.flows.learning import refuse
+from bot.flows.quiz import question_message, shuffled_options, verdict
 from bot.messages import Choice, Outbound
 from storage.models import Assessment, AssessmentAnswer
 

@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.actions import Action
@@ -21,6 +21,7 @@ class Context:
     now: datetime
     tz: ZoneInfo
     rng: random.Random
+    quiet: tuple[time, time] = (time(21, 30), time(7, 0))  # no reminders in this span
     text: str = ""  # cleaned text ("" for a button press)
     action: Action | None = None
 

@@ -2,15 +2,15 @@
 
 from bot import actions as A
 from bot import policy
-from bot.flows import practice
+from bot.flows import practice, review
 from bot.flows.common import STALE, TO_MENU, menu
 from bot.flows.context import Context
+from bot.flows.quiz import question_message, shuffled_options, verdict
 from bot.messages import Choice, Outbound
 from lessons.limits import QUIZ_DRAW
-from lessons.schema import Lesson, Question
+from lessons.schema import Lesson
 from storage.models import QuizAnswer
 
-LETTERS = "ABCD"
 BAR_CELLS = 5
 
 
@@ -25,34 +25,6 @@ def _card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
         f"{_header(ctx, lesson)} ({i + 1}/{n})\n\n{lesson.cards[i]}",
         (Choice(label, A.make(A.CARD, lesson.id, i + 1)),),
     )
-
-
-def question_message(
-    q: Question, order: list[int], number: int, total: int, payload, meta: dict
-) -> Outbound:
-    """A question with lettered options in the shuffled order; payload(i) for option i."""
-    lines = [f"{LETTERS[pos]}. {q.options[i].text}" for pos, i in enumerate(order)]
-    return Outbound(
-        f"Câu {number}/{total}: {q.question}\n\n" + "\n".join(lines),
-        tuple(Choice(LETTERS[pos], payload(i)) for pos, i in enumerate(order)),
-        kind="quiz",
-        meta=meta,
-    )
-
-
-def verdict(q: Question, order: list[int], chosen: int, explain: bool = True) -> tuple[bool, str]:
-    """(correct?, the ✅/❌ text) for an answer given as an option index in the file."""
-    if chosen == q.correct_index:
-        return True, f"✅ Đúng rồi! {q.explanation}" if explain else "✅ Đúng rồi!"
-    letter = LETTERS[order.index(q.correct_index)]
-    text = f"❌ Chưa đúng. Đáp án đúng là {letter}: {q.options[q.correct_index].text}"
-    return False, f"{text}\n\n{q.explanation}" if explain else text
-
-
-def shuffled_options(ctx: Context, q: Question) -> list[int]:
-    order = list(range(len(q.options)))
-    ctx.rng.shuffle(order)
-    return order
 
 
 def _question(ctx: Context, lesson: Lesson) -> Outbound:
@@ -147,6 +119,8 @@ async def answer(ctx: Context) -> list[Outbound]:
             answered_at=ctx.now,
         )
     )
+    if not correct:
+        await review.wrong_answer(ctx, lesson.id, q.id)
     # kind "feedback": a channel with buttons may show it in place of the question.
     out = [Outbound(feedback, kind="feedback", meta={"lesson": lesson.id, "question": q.id})]
     if d["q"] + 1 < len(d["qs"]):
@@ -163,6 +137,7 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     progress.completed_at = progress.completed_at or ctx.now
     progress.score, progress.total = correct, answered
     progress.best_score = max(progress.best_score or 0, correct)
+    review.record_study(ctx)
     ctx.goto("menu")
     if correct == answered:
         praise = "Tuyệt vời, đúng hết!"
@@ -181,6 +156,12 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     elif not await ctx.repo.best_passed_assessment(ctx.learner.id):
         text += "\n\n🎓 Bạn đã học xong lộ trình. Mời bạn làm bài kiểm tra cuối khóa!"
         choices.insert(0, Choice("Kiểm tra cuối khóa", A.EXAM))
+    if (
+        ctx.learner.reminder_time is None
+        and len(await ctx.repo.completed_lessons(ctx.learner.id)) == 1
+    ):
+        text += "\n\n🔔 Bạn muốn mình nhắc học mỗi ngày không? Chọn «Đặt giờ nhắc» nhé."
+        choices.insert(1, Choice("Đặt giờ nhắc", A.REMIND))
     return Outbound(text, tuple(choices))
 
 
@@ -191,8 +172,21 @@ async def next_lesson(ctx: Context) -> Lesson | None:
 
 
 async def continue_learning(ctx: Context) -> list[Outbound]:
+    """Resume the lesson in progress; else offer due reviews first; else the next lesson."""
     if ctx.learner.state in IN_LESSON:
         return current_step(ctx)
+    skip_review = bool(ctx.action and ctx.action.args == ("new",))
+    due = 0 if skip_review else await ctx.repo.count_due_reviews(ctx.learner.id, ctx.now)
+    if due:
+        return [
+            Outbound(
+                f"📚 Bạn có {due} câu cần ôn lại. Ôn trước vài phút rồi học bài mới nhé?",
+                (
+                    Choice(f"Ôn {due} câu", A.REVIEW),
+                    Choice("Học bài mới", A.make(A.CONTINUE, "new")),
+                ),
+            )
+        ]
     lesson = await next_lesson(ctx)
     if lesson is None:
         return [
@@ -222,7 +216,7 @@ async def choose_lesson(ctx: Context) -> list[Outbound]:
             mark = "✅" if lid in progress and progress[lid].completed_at else "▫️"
             lines.append(f"{mark} {pos} {lesson.title} ({lesson.minutes} phút)")
             choices.append(Choice(f"{pos} {lesson.title}"[:60], A.make(A.LESSON, lid)))
-        return [Outbound("\n".join(lines), (*choices, Choice("Các module", A.LIST)))]
+        return [Outbound("\n".join(lines), (*choices, Choice("Các chủ đề", A.LIST)))]
     mine = {m.id for m in ctx.catalog.modules_for(ctx.learner.group_code)}
     choices = [
         Choice(f"{m.order}. {m.title}"[:60], A.make(A.MODULE, m.id))
@@ -233,7 +227,7 @@ async def choose_lesson(ctx: Context) -> list[Outbound]:
         for m in ctx.catalog.modules
         if m.id not in mine
     ]
-    return [Outbound("Bạn muốn học module nào?", (*choices, TO_MENU))]
+    return [Outbound("Bạn muốn học chủ đề nào?", (*choices, TO_MENU))]
 
 
 def percent(part: int, whole: int) -> int:
@@ -268,7 +262,10 @@ async def show_progress(ctx: Context) -> list[Outbound]:
     lines.append(f"\nĐã xong {done_all}/{total_all} bài.")
     completed = {lid for lid, p in progress.items() if p.completed_at}
     trained = policy.is_trained(ctx.catalog, completed)
-    lines.append(f"{'✅' if trained else '▫️'} Học xong phần cơ bản (module 1–5)")
+    lines.append(f"{'✅' if trained else '▫️'} Học xong phần cơ bản (chủ đề 1–5)")
+    streak = review.current_streak(ctx)
+    if streak:
+        lines.append(f"📚 Chuỗi ngày học: {streak} ngày liên tiếp")
     passed = await ctx.repo.best_passed_assessment(ctx.learner.id)
     if passed:
         lines.append(f"🎓 Đạt bài kiểm tra cuối khóa: {passed.score}/{passed.total} câu")

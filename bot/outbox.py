@@ -1,0 +1,105 @@
+"""The durable outbox: messages queued in the database, claimed and sent by a dispatcher.
+
+Writing is idempotent (a unique dedup key, insert-or-ignore), claiming is safe with
+several processes (FOR UPDATE SKIP LOCKED on Postgres; SQLite has a single writer), and a
+claim is a lease: rows of a dispatcher that died become claimable again when it expires.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Choice, Outbound
+from storage.models import OutboxMessage, OutboxStatus
+
+LEASE = timedelta(seconds=60)  # a claimed row is retried by others after this
+
+
+def encode(messages: list[Outbound]) -> list[dict]:
+    return [
+        {
+            "text": m.text,
+            "choices": [[c.label, c.action] for c in m.choices],
+            "kind": m.kind,
+            "attachment": m.attachment,
+        }
+        for m in messages
+    ]
+
+
+def decode(rows: list[dict]) -> list[Outbound]:
+    return [
+        Outbound(
+            r["text"],
+            tuple(Choice(label, action) for label, action in r.get("choices", [])),
+            kind=r.get("kind", "text"),
+            attachment=r.get("attachment"),
+        )
+        for r in rows
+    ]
+
+
+async def enqueue_many(session: AsyncSession, rows: list[dict]) -> int:
+    """Insert outbox rows (dicts of OutboxMessage fields); rows whose dedup_key is already
+    queued are skipped. Returns how many rows were new."""
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for row in rows:
+        row.setdefault("status", OutboxStatus.pending)
+        row.setdefault("attempts", 0)
+    stmt = insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["dedup_key"])
+    result = await session.execute(stmt)
+    return max(result.rowcount or 0, 0)
+
+
+def row(
+    dedup_key: str,
+    channel: str,
+    user_id: str,
+    messages: list[Outbound],
+    *,
+    kind: str,
+    now: datetime,
+    learner_id: int | None = None,
+    broadcast_id: int | None = None,
+    not_before: datetime | None = None,
+) -> dict:
+    return {
+        "dedup_key": dedup_key,
+        "channel": channel,
+        "user_id": user_id,
+        "learner_id": learner_id,
+        "kind": kind,
+        "broadcast_id": broadcast_id,
+        "messages": encode(messages),
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+
+
+async def claim(
+    session: AsyncSession, now: datetime, limit: int, channels: list[str] | None = None
+) -> list[OutboxMessage]:
+    """Take up to `limit` due rows for this dispatcher (status sending, leased)."""
+    due = or_(
+        (OutboxMessage.status == OutboxStatus.pending) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.sending) & (OutboxMessage.claimed_until < now),
+    )
+    stmt = select(OutboxMessage).where(due)
+    if channels is not None:
+        stmt = stmt.where(OutboxMessage.channel.in_(channels))
+    stmt = stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    stmt = stmt.with_for_update(skip_locked=True)
+    rows = list((await session.execute(stmt)).scalars())
+    if rows:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(status=OutboxStatus.sending, claimed_until=now + LEASE)
+        )
+    return rows

@@ -1,0 +1,242 @@
+"""Reminders, streaks and spaced review, with an injected clock (Vietnam = UTC+7)."""
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import outbox, reminders
+from bot.engine import Tutor
+from storage import db
+from storage.models import Learner, LearnerStatus, OutboxMessage, ReviewItem
+from tests.transcript import Chat
+
+
+def vn(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    """A Vietnam wall-clock time in late 2026, as UTC."""
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock(vn(26, 10))  # Thursday 26/11/2026, 10:00 in Thái Nguyên
+
+
+@pytest.fixture
+def lan(sessions, catalog, clock):
+    return Chat(Tutor(sessions, catalog, rng=random.Random(5), clock=clock), catalog)
+
+
+async def with_reminder(chat: Chat, preset: str = "Tối 20:00", days: str = "Mỗi ngày"):
+    await chat.onboard()
+    await chat.say("/nhac")
+    await chat.tap(preset)
+    await chat.tap(days)
+
+
+async def learner(sessions) -> Learner:
+    async with sessions() as s:
+        return (await s.execute(select(Learner))).scalar_one()
+
+
+async def queued(sessions) -> list[OutboxMessage]:
+    async with sessions() as s:
+        return list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+
+
+async def tick(sessions, catalog, at: datetime) -> int:
+    return await reminders.tick(sessions, catalog, at)
+
+
+async def test_a_reminder_at_the_chosen_time_once(lan, sessions, catalog):
+    await with_reminder(lan)
+    assert (await learner(sessions)).next_reminder_at == vn(26, 20)
+    assert await tick(sessions, catalog, vn(26, 19, 59)) == 0
+    assert await tick(sessions, catalog, vn(26, 20)) == 1
+    assert await tick(sessions, catalog, vn(26, 20, 1)) == 0  # nothing twice
+
+    [row] = await queued(sessions)
+    [message] = outbox.decode(row.messages)
+    assert message.text.startswith("🔔 Đến giờ học rồi!")
+    assert "Bài tiếp theo: 1.1 «AI nói dễ hiểu»" in message.text
+    assert [c.label for c in message.choices] == ["Học ngay", "Đổi giờ nhắc"]
+    assert (row.channel, row.user_id, row.kind) == ("test", lan.user_id, "reminder")
+    assert (await learner(sessions)).next_reminder_at == vn(27, 20)
+
+
+async def test_weekdays_only(lan, sessions, catalog):
+    await with_reminder(lan, "Sáng 7:00", "Thứ 2 – Thứ 6")
+    # Thursday 26/11 10:00 -> Friday 27/11 07:00, then Monday 30/11.
+    assert (await learner(sessions)).next_reminder_at == vn(27, 7)
+    assert await tick(sessions, catalog, vn(27, 7)) == 1
+    assert (await learner(sessions)).next_reminder_at == vn(30, 7)
+
+
+async def test_no_reminder_on_a_day_already_studied(lan, sessions, catalog, clock):
+    await with_reminder(lan)
+    clock.now = vn(26, 15)
+    await lan.say("/hoc")
+    await lan.read_lesson()
+    await lan.finish_quiz()
+    assert await tick(sessions, catalog, vn(26, 20)) == 0
+    assert (await learner(sessions)).next_reminder_at == vn(27, 20)
+    assert await tick(sessions, catalog, vn(27, 20)) == 1
+
+
+async def test_ignored_reminders_back_off_to_weekly_then_stop(lan, sessions, catalog):
+    await with_reminder(lan)
+    for day in (26, 27, 28):
+        assert await tick(sessions, catalog, vn(day, 20)) == 1
+    row = await learner(sessions)
+    assert row.reminder_weekly and row.next_reminder_at == vn(5, 20, month=12)
+    for day in (5, 12, 19):
+        assert await tick(sessions, catalog, vn(day, 20, month=12)) == 1
+    row = await learner(sessions)
+    assert row.status == LearnerStatus.dormant and row.next_reminder_at is None
+    assert len(await queued(sessions)) == 6
+
+
+async def test_an_answer_brings_daily_reminders_back(lan, sessions, catalog, clock):
+    await with_reminder(lan)
+    for day in (26, 27, 28):
+        await tick(sessions, catalog, vn(day, 20))
+    clock.now = vn(29, 9)
+    await lan.say("/tiendo")
+    row = await learner(sessions)
+    assert (row.reminders_ignored, row.reminder_weekly) == (0, False)
+    assert row.next_reminder_at == vn(29, 20)
+
+
+async def test_quiet_hours_and_missed_slots_are_skipped(lan, sessions, catalog):
+    await with_reminder(lan)
+    # The service was down at 20:00; at 08:00 next morning nothing is sent late.
+    assert await tick(sessions, catalog, vn(27, 8)) == 0
+    assert (await learner(sessions)).next_reminder_at == vn(27, 20)
+    # A time inside quiet hours (say, set before the rules changed) is never used.
+    async with sessions() as s, s.begin():
+        row = (await s.execute(select(Learner))).scalar_one()
+        row.reminder_time, row.next_reminder_at = "22:15", vn(27, 22, 15)
+    assert await tick(sessions, catalog, vn(27, 22, 15)) == 0
+    assert (await learner(sessions)).next_reminder_at == vn(28, 22, 15)
+
+
+async def test_streak_follows_vietnam_calendar_days(lan, sessions, clock):
+    await lan.onboard()
+    clock.now = vn(26, 23, 50)
+    await lan.say("/hoc")
+    await lan.read_lesson()
+    await lan.finish_quiz()
+    clock.now = vn(27, 0, 10)  # ten minutes later, but a new day in Vietnam
+    await lan.say("/hoc")
+    await lan.read_lesson()
+    await lan.finish_quiz()
+    assert ((await learner(sessions)).streak, (await learner(sessions)).best_streak) == (2, 2)
+    clock.now = vn(27, 7, 30)  # 00:30 UTC: a new UTC day, the same Vietnam day
+    await lan.say("/hoc")
+    await lan.read_lesson()
+    await lan.finish_quiz()
+    assert (await learner(sessions)).streak == 2
+    await lan.say("/tiendo")
+    lan.expect("Chuỗi ngày học: 2 ngày liên tiếp")
+    clock.now = vn(29, 9)  # a day skipped
+    await lan.say("/tiendo")
+    lan.expect_not("Chuỗi ngày học")
+
+
+async def test_wrong_answers_come_back_after_1_3_and_7_days(lan, sessions, clock):
+    await lan.onboard()
+    await lan.tap("Học ngay")
+    await lan.read_lesson()
+    await lan.finish_quiz(wrong=1)
+    async with sessions() as s:
+        item = (await s.execute(select(ReviewItem))).scalar_one()
+    assert (item.box, item.due_at) == (1, clock.now + timedelta(days=1))
+
+
+    for box, wait in ((2, 3), (3, 7)):
+        clock.now += timedelta(days=1 if box == 2 else 3)
+        await lan.say("/hoc")
+        lan.expect("Bạn có 1 câu cần ôn lại")
+        await lan.tap("Ôn 1 câu")
+        lan.expect("📚 Ôn lại 1 câu", "Câu 1/1:")
+        await lan.answer(right=True)
+        lan.expect("Xong phần ôn tập: bạn đúng 1/1 câu")
+        async with sessions() as s:
+            item = (await s.execute(select(ReviewItem))).scalar_one()
+        assert (item.box, item.due_at) == (box, clock.now + timedelta(days=wait))
+
+    clock.now += timedelta(days=7)
+    await lan.say("/hoc")
+    await lan.tap("Ôn 1 câu")
+    await lan.answer(right=False)
+    async with sessions() as s:
+        item = (await s.execute(select(ReviewItem))).scalar_one()
+    assert (item.box, item.due_at) == (1, clock.now + timedelta(days=1))
+    clock.now += timedelta(days=1)
+    await lan.say("/hoc")
+    await lan.tap("Ôn 1 câu")
+    await lan.answer(right=True)
+    for days in (3, 7):
+        clock.now += timedelta(days=days)
+        await lan.say("/hoc")
+        await lan.tap("Ôn 1 câu")
+        await lan.answer(right=True)
+    async with sessions() as s:
+        assert (await s.execute(select(ReviewItem))).first() is None  # learnt
+
+
+async def test_due_reviews_are_in_the_reminder(lan, sessions, catalog, clock):
+    await with_reminder(lan)
+    await lan.say("/hoc")
+    await lan.read_lesson()
+    await lan.finish_quiz(wrong=2)
+    assert await tick(sessions, catalog, vn(26, 20)) == 0  # studied today
+    assert await tick(sessions, catalog, vn(27, 20)) == 1
+    [row] = await queued(sessions)
+    [message] = outbox.decode(row.messages)
+    assert "Có 2 câu cần ôn lại." in message.text
+    assert "Ôn 2 câu" in [c.label for c in message.choices]
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_two_schedulers_on_one_postgres_queue_each_reminder_once(db_url, sessions, catalog):
+    slot = vn(26, 20)
+    async with sessions() as s, s.begin():
+        s.add_all(
+            Learner(
+                channel="zalo",
+                channel_user_id=str(i),
+                status=LearnerStatus.active,
+                group_code="dan",
+                reminder_time="20:00",
+                next_reminder_at=slot,
+            )
+            for i in range(600)
+        )
+    other = db.make_engine(db_url)  # a second process's own connection pool
+    try:
+        second = db.make_sessionmaker(other)
+
+        async def scheduler(sm):
+            total = 0
+            while n := await reminders.tick(sm, catalog, slot, batch=50):
+                total += n
+            return total
+
+        counts = await asyncio.gather(scheduler(sessions), scheduler(second))
+    finally:
+        await other.dispose()
+    rows = await queued(sessions)
+    assert sum(counts) == len(rows) == 600
+    assert len({r.learner_id for r in rows}) == 600
+    assert all(c > 0 for c in counts)  # both did part of the work
