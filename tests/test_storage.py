@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import db
 
-HEAD = "0002"
+HEAD = "0005"
 from storage.models import Learner, LessonProgress, ProcessedUpdate, QuizAnswer, Unit
 from storage.repository import DuplicateUpdate, Repository
 

@@ -1,9 +1,7 @@
 """reminders, streaks, spaced review, outbox
 
-NOTE: chained after 0002 until 0003 (admin) and 0004 (tutor) land; then after 0004.
-
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-26 16:31:00.427521
 """
 from typing import Sequence, Union
@@ -15,7 +13,7 @@ import storage.types
 
 
 revision: str = '0005'
-down_revision: Union[str, None] = '0002'
+down_revision: Union[str, None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
