@@ -108,17 +108,32 @@ class Dispatcher:
         finally:
             for w in workers:
                 w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            if not queue.empty():  # stopped early: hand the unsent rows back at once
+                await self._release([queue.get_nowait().id for _ in range(queue.qsize())])
         return len(rows)
 
     async def _worker(self, queue: asyncio.Queue) -> None:
         while True:
             row = await queue.get()
             try:
-                await self._send(row)
+                # Shielded: once a send starts, its outcome is recorded even if this
+                # dispatcher is being cancelled, so a stop never leaves a sent row 'sending'.
+                await asyncio.shield(self._send(row))
+            except asyncio.CancelledError:
+                raise
             except Exception:
                 log.exception("outbox row %s: unexpected error", row.id)
             finally:
                 queue.task_done()
+
+    async def _release(self, ids: list[int]) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.sending)
+                .values(status=OutboxStatus.pending, claimed_until=None)
+            )
 
     async def _send(self, row: OutboxMessage) -> None:
         key = (row.channel, row.user_id)
@@ -145,7 +160,9 @@ class Dispatcher:
             values |= {"status": OutboxStatus.sent, "sent_at": now, "error": None}
         elif result.status == "blocked":
             values |= {"status": OutboxStatus.blocked, "error": result.error[:200] or "403"}
-        elif result.status == "retry" or row.attempts + 1 < MAX_ATTEMPTS:
+        elif result.status == "retry" or (
+            result.status == "failed" and row.attempts + 1 < MAX_ATTEMPTS
+        ):
             # A 429 is no failure of the message: it does not count as an attempt.
             if result.status == "retry":
                 values["attempts"] = row.attempts

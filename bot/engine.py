@@ -17,14 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
 from bot import reminders, schedule
-from bot.flows import account, assessment, glossary, learning, onboarding, practice, review
-from bot.flows.ask import ASK_PROMPT, KeywordAnswerer
+from bot.flows import account, assessment, glossary, learning, onboarding, practice, review, staff
+from bot.flows.ask import ASK_PROMPT
 from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
 from bot.messages import Choice, Inbound, Outbound
 from bot.textutil import MAX_INPUT_CHARS, clean, fold, has_letters_or_digits
+from bot.tutor.answerer import Answerer
 from lessons.loader import Catalog
-from storage.models import Learner
+from storage.models import Learner, LearnerStatus
 from storage.repository import DuplicateUpdate, Repository
 from storage.types import utcnow
 
@@ -42,6 +43,7 @@ COMMANDS = {
     "tudien": A.GLOSSARY,
     "help": A.HELP,
     "menu": A.MENU,
+    "dangnhap": "dangnhap",  # staff: a dashboard login link (bot/flows/staff.py)
 }
 NEW_LEARNER_RETRIES = 2
 
@@ -67,6 +69,7 @@ class Tutor:
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = utcnow,
         quiet: tuple[time, time] = (schedule.QUIET_START, schedule.QUIET_END),
+        answerer: Answerer | None = None,
     ):
         self.sessions = sessions
         self.catalog = catalog
@@ -74,12 +77,15 @@ class Tutor:
         self.rng = rng or random.Random()
         self.clock = clock
         self.quiet = quiet
-        self.answerer = KeywordAnswerer(catalog)
+        # The AI tutor (bot/tutor): offline unless built from settings with a model.
+        self.answerer = answerer or Answerer(catalog)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         for attempt in range(NEW_LEARNER_RETRIES):
             try:
-                return await self._handle_once(inbound)
+                out = await self._handle_once(inbound)
+                # Model calls run here, after the commit: no transaction waits on them.
+                return await self.answerer.finish(out, self.sessions)
             except DuplicateUpdate:
                 log.info("duplicate update dropped channel=%s", inbound.channel)
                 return []
@@ -115,6 +121,8 @@ class Tutor:
             state = inspect(learner)
             if not (state.deleted or state.was_deleted):
                 learner.last_active_at = ctx.now
+                if learner.status == LearnerStatus.unreachable:  # they wrote: reachable again
+                    learner.status = LearnerStatus.active
                 reminders.on_activity(learner, ctx.now, self.tz)
                 offered = [o.choices for o in out if o.choices]
                 if offered:
@@ -148,6 +156,8 @@ class Tutor:
                 ctx.text = text
 
         command, arg = parse_command(ctx.text) if ctx.action is None else (None, None)
+        if command == "dangnhap":
+            return await staff.login_link(ctx)
         if learner.state in onboarding.STATES:
             if command == "start" or learner.state == "new":
                 return onboarding.start(ctx, arg if command == "start" else None)
@@ -220,7 +230,7 @@ class Tutor:
                     ctx.goto("menu")
                 return [menu()]
             case A.PRACTICE_EXAMPLE if len(act.args) == 1:
-                return self._practice(ctx, act.args[0], example=True)
+                return await self._practice(ctx, act.args[0], example=True)
             case A.EXAM if not act.args:
                 return await assessment.open_exam(ctx)
             case A.EXAM if act.args == ("go",):
@@ -253,6 +263,8 @@ class Tutor:
                 return await review.start(ctx)
             case A.REVIEW if len(act.args) == 2:
                 return await review.answer(ctx)
+            case A.FEEDBACK:
+                return await self.answerer.feedback(ctx) or self._refuse(ctx)
             case A.HELP:
                 return [help_message()]
         match payload:
@@ -269,32 +281,35 @@ class Tutor:
             return [learning.STALE, *onboarding.current_step(ctx)]
         return learning.refuse(ctx)
 
-    def _practice(self, ctx: Context, lesson_id: str, example: bool) -> list[Outbound]:
+    async def _practice(self, ctx: Context, lesson_id: str, example: bool) -> list[Outbound]:
         lesson = self.catalog.lessons.get(lesson_id)
         if ctx.learner.state != "practice" or ctx.data.get("lesson") != lesson_id or not lesson:
             return learning.refuse(ctx)
         after = len(lesson.cards) + 1
         if example:
             return [practice.example(lesson, after)]
-        return [practice.feedback(lesson, ctx.text, after)]
+        return [await self.answerer.practice(ctx, lesson, ctx.text, after)]
 
     async def _free_text(self, ctx: Context) -> list[Outbound]:
         state = ctx.learner.state
         if state == "remind_time":
             return account.set_reminder(ctx, ctx.text)
         if state == "practice":
-            return self._practice(ctx, ctx.data["lesson"], example=False)
+            return await self._practice(ctx, ctx.data["lesson"], example=False)
         if state == "glossary":
             found = glossary.lookup(self.catalog, ctx.text)
             if found:
                 return [glossary.entry(found)]
-        reply = self.answerer.answer(ctx.text)
+        reply = await self.answerer.ask(ctx)
         if state in (*learning.IN_LESSON, "exam"):
             back = Choice(
                 "Quay lại bài kiểm tra" if state == "exam" else "Quay lại bài",
                 A.EXAM if state == "exam" else A.CONTINUE,
             )
-            reply = Outbound(reply.text, (reply.choices[0], back, TO_MENU))
+            kept = [c for c in reply.choices if c != TO_MENU and c.action != A.LIST]
+            first = [c for c in kept if c.action.startswith(f"{A.LESSON}:")]
+            rest = [c for c in kept if c not in first]
+            reply = Outbound(reply.text, (*first, back, *rest, TO_MENU), meta=reply.meta)
         return [reply]
 
     async def _start_again(self, ctx: Context, code: str | None) -> list[Outbound]:

@@ -28,7 +28,9 @@ class ChannelService(Protocol):
 class Delivery:
     """What happened to one outbox message on its channel."""
 
-    status: Literal["sent", "blocked", "retry", "failed"]
+    # retry: 429, send later; failed: transient, back off; rejected: the platform refused
+    # this message for good (400), do not retry
+    status: Literal["sent", "blocked", "retry", "failed", "rejected"]
     retry_after: float = 0.0  # seconds the whole channel must wait (429)
     error: str = ""
 

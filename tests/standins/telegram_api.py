@@ -51,7 +51,7 @@ class BadRequest(Exception):
 class Call:
     method: str
     params: dict
-    status: int = 200
+    status: int = 200  # 0: the connection was dropped
     description: str = ""
     at: float = field(default_factory=time.monotonic)
 
@@ -130,6 +130,8 @@ class TelegramStandIn:
         self.webhook: dict = {"url": "", "secret_token": None}
         self.answered: set[str] = set()
         self._flood_until = 0.0
+        self.rate_limit: int | None = None  # sendMessage calls a second before a 429
+        self._recent_sends: list[float] = []
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(500_000)
         self._new_update = asyncio.Event()
@@ -213,6 +215,7 @@ class TelegramStandIn:
                 raise BadRequest("Unauthorized", status=401)
             failure = self._failure_for(method, params)
             if failure and failure.status is None:
+                call.status = 0
                 request.transport.close()  # the client sees a dropped connection
                 return web.Response(status=500)
             if failure:
@@ -224,6 +227,8 @@ class TelegramStandIn:
             if time.monotonic() < self._flood_until:  # still in the flood wait
                 wait = max(1, round(self._flood_until - time.monotonic()))
                 raise BadRequest(f"Too Many Requests: retry after {wait}", 429, retry_after=wait)
+            if method == "sendMessage" and self.rate_limit:
+                self._check_rate()
             if params.get("chat_id") in self.blocked:
                 raise BadRequest("Forbidden: bot was blocked by the user", 403)
             handler = getattr(self, f"_m_{method}", None)
@@ -253,6 +258,8 @@ class TelegramStandIn:
                     raw[key] = value
         params = {}
         for key, value in raw.items():
+            if isinstance(value, str) and value.startswith("attach://"):  # a file part
+                value = raw.get(value.removeprefix("attach://"))
             if isinstance(value, str) and key in JSON_FIELDS:
                 try:
                     value = json.loads(value)
@@ -262,6 +269,15 @@ class TelegramStandIn:
                 value = int(value)
             params[key] = value
         return params
+
+    def _check_rate(self) -> None:
+        """Like Telegram's flood control: over `rate_limit` sends in a second -> 429."""
+        now = time.monotonic()
+        self._recent_sends = [t for t in self._recent_sends if now - t < 1.0]
+        if len(self._recent_sends) >= self.rate_limit:
+            self._flood_until = now + 1
+            raise BadRequest("Too Many Requests: retry after 1", 429, retry_after=1)
+        self._recent_sends.append(now)
 
     def _failure_for(self, method: str, params: dict) -> Failure | None:
         for f in self.failures:

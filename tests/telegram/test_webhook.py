@@ -3,8 +3,10 @@ what the Bot API stand-in received."""
 
 from sqlalchemy import select
 
-from bot.channels.telegram.texts import COMMANDS
-from storage.models import Learner, LessonProgress, QuizAnswer
+from bot.channels.telegram.texts import COMMANDS, GROUP_NOTE, NON_TEXT
+from bot.messages import Choice, Outbound
+from storage.models import Learner, LessonProgress, ProcessedUpdate, QuizAnswer, Unit
+from tests.telegram.conftest import SECRET
 
 
 async def test_commands_are_registered_in_vietnamese_at_start_up(api, service):
@@ -135,11 +137,115 @@ async def test_the_same_update_delivered_twice_gets_one_reply(learner, api, sess
 
 
 async def test_text_with_markup_characters_arrives_exactly_as_written(learner, api):
-    await learner.onboard()  # the commune is asked, then the unit join code
-    await learner.say("/start")  # back at the menu: go through onboarding again is not
-    learner.expect("Chào bạn quay lại!")
-    odd = "<b>A&B</b> <i> & &amp; >"
-    await learner.say(odd)  # an answer from the lessons quoting what was asked? no: echo
-    sent = [c.params for c in api.called("sendMessage", learner.chat_id)]
-    assert all("parse_mode" not in p for p in sent)
+    await learner.say("/start")
+    await learner.press("Đồng ý")
+    await learner.press("Người dân")
+    await learner.say("dai tu")
+    await learner.press(learner.labels[0])
+    learner.expect("mã tham gia")
+    odd = "<b>A&B</b> <i> &amp; 1<2>3"
+    await learner.say(odd)  # taken as a join code, and quoted back
+    learner.expect(f"Mình chưa thấy mã «{odd}»")
+    # No parse mode anywhere: Telegram shows every character as it is.
+    assert all("parse_mode" not in c.params for c in api.calls)
     assert api.refused() == []
+
+
+async def test_a_photo_sticker_or_voice_message_gets_a_friendly_note(learner, api):
+    await learner.say("/start")
+    for content in (
+        {"photo": [{"file_id": "p1", "file_unique_id": "p", "width": 90, "height": 90}]},
+        {
+            "sticker": {
+                "file_id": "s1",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
+        {"voice": {"file_id": "v1", "file_unique_id": "v", "duration": 3}},
+    ):
+        update = learner.message_update(**content)
+        await learner.send(update)
+        assert learner.sent == [NON_TEXT]
+        await learner.send(update)  # redelivered: still one note
+        assert learner.sent == []
+    assert "đọc được tin nhắn chữ" in NON_TEXT
+
+
+async def test_in_a_group_the_bot_answers_once_then_ignores_it(learner, api, sessions):
+    group = {"id": -100777, "type": "supergroup", "title": "Cán bộ xã"}
+
+    def in_group(**content) -> dict:
+        update = learner.message_update(**content)
+        update["message"]["chat"] = group
+        return update
+
+    await learner.send(in_group(text="/start@hocai_test_bot"))
+    (note,) = [c.params["text"] for c in api.called("sendMessage", group["id"])]
+    assert note.startswith(GROUP_NOTE) and "https://t.me/hocai_test_bot?start" in note
+    await learner.send(in_group(text="/hoc"))
+    await learner.send(in_group(text="xin chào"))
+    assert len(api.called("sendMessage", group["id"])) == 1
+
+    message = api.chat(group["id"])[0]
+    await learner.send(learner.callback_update(message, "m"))
+    assert [c.method for c in api.calls[learner.mark :]] == ["answerCallbackQuery"]
+    assert await rows(sessions, Learner) == []  # nobody was enrolled from the group
+
+
+async def test_a_deep_link_enrols_the_learner_into_a_unit(learner, sessions):
+    async with sessions() as s, s.begin():
+        s.add(Unit(code="SOKHCN", name="Sở Khoa học và Công nghệ"))
+    await learner.say("/start SOKHCN")  # what t.me/<bot>?start=SOKHCN sends
+    await learner.press("Đồng ý")
+    await learner.press("Cán bộ")
+    await learner.say("phan dinh phung")
+    await learner.press(learner.labels[0])
+    learner.expect("đơn vị: Sở Khoa học và Công nghệ")
+    (row,) = await rows(sessions, Learner)
+    (unit,) = await rows(sessions, Unit)
+    assert row.unit_id == unit.id
+
+
+async def test_an_answer_on_a_message_telegram_no_longer_shows_comes_as_a_new_message(learner, api):
+    await learner.onboard()
+    await learner.press("Học ngay")
+    await learner.read_lesson()
+    message, data = learner.button("A")
+    gone = {"chat": message["chat"], "message_id": message["message_id"], "date": 0}
+    await learner.send(learner.callback_update(gone, data))  # an InaccessibleMessage
+    assert api.called("editMessageText") == []
+    assert learner.sent[0].startswith(("✅", "❌"))
+
+
+async def test_files_go_as_multipart_with_their_caption(learner, api, service, tmp_path):
+    certificate = tmp_path / "chung-nhan.pdf"
+    certificate.write_bytes(b"%PDF-1.4 test")
+    await service.handler.send(
+        learner.chat_id,
+        [
+            Outbound("Chứng nhận của bạn", kind="document", attachment=str(certificate)),
+            Outbound("Ảnh minh họa", kind="image", attachment="https://example.vn/a.png"),
+            Outbound("Tệp bị thiếu", kind="document", attachment=str(tmp_path / "none.pdf")),
+        ],
+    )
+    doc, photo = api.called("sendDocument"), api.called("sendPhoto")
+    assert doc[0].params["document"] == {"filename": "chung-nhan.pdf", "size": 13}
+    assert doc[0].params["caption"] == "Chứng nhận của bạn"
+    assert photo[0].params["photo"] == "https://example.vn/a.png"
+    # A missing file still delivers its text.
+    assert api.called("sendMessage")[-1].params["text"] == "Tệp bị thiếu"
+    assert api.refused() == []
+
+
+async def test_a_long_reply_is_split_and_keeps_its_buttons_on_the_last_part(learner, api, service):
+    long = "\n\n".join(f"Đoạn {i}." + " Trí tuệ nhân tạo & bạn." * 60 for i in range(8))
+    await service.handler.send(learner.chat_id, [Outbound(long, (Choice("Về menu", "m"),))])
+    calls = api.called("sendMessage", learner.chat_id)
+    assert len(calls) > 1 and all(c.ok for c in calls)
+    assert [("reply_markup" in c.params) for c in calls] == [False] * (len(calls) - 1) + [True]
+    assert "\n\n".join(c.params["text"] for c in calls) == long

@@ -1,0 +1,1 @@
+"""Telegram channel (aiogram 3): translates between the Bot API and the tutor engine."""

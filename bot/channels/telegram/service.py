@@ -1,0 +1,84 @@
+"""TelegramService: the Telegram channel as the runner sees it (bot.channels.base)."""
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram.methods import GetMe, GetWebhookInfo, SetMyCommands
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from fastapi import APIRouter
+
+from bot.channels.base import Delivery
+from bot.channels.telegram import texts
+from bot.channels.telegram.client import make_bot
+from bot.channels.telegram.constants import CHANNEL
+from bot.channels.telegram.delivery import deliver
+from bot.channels.telegram.handler import UpdateHandler
+from bot.channels.telegram.polling import poll
+from bot.channels.telegram.webhook import make_router
+from bot.config import Settings
+from bot.engine import Tutor
+from bot.messages import Outbound
+
+log = logging.getLogger("hocai.telegram")
+
+
+class TelegramService:
+    name = CHANNEL
+
+    def __init__(self, settings: Settings, tutor: Tutor):
+        self.mode = settings.telegram_mode
+        self.bot = make_bot(settings)
+        self.handler = UpdateHandler(tutor, self.bot)
+        self._router: APIRouter | None = None
+        self._polling: asyncio.Task | None = None
+        if self.mode == "webhook":
+            secret = settings.telegram_webhook_secret
+            if secret is None or not secret.get_secret_value():
+                # Without a secret anyone could post updates: refuse to start.
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode; "
+                    "`hocai telegram set-webhook URL` generates one"
+                )
+            self._router = make_router(secret.get_secret_value(), self.bot, self.handler.handle)
+
+    @property
+    def healthy(self) -> bool:
+        """For /healthz: False after Telegram refused the token, or if polling died."""
+        polling_dead = self.mode == "polling" and (self._polling is None or self._polling.done())
+        return not self.handler.sender.unauthorized and not polling_dead
+
+    def webhook_router(self) -> APIRouter | None:
+        return self._router
+
+    async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery:
+        """Send one queued outbox message (reminders, broadcasts): see delivery.py."""
+        return await deliver(self.bot, user_id, messages)
+
+    async def start(self) -> None:
+        me = await self.handler.sender.call(GetMe())
+        if me is None:
+            log.error("getMe failed: check TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE")
+        else:
+            self.handler.bot_username = me.username
+        commands = [BotCommand(command=c, description=d) for c, d in texts.COMMANDS]
+        await self.handler.sender.call(
+            SetMyCommands(commands=commands, scope=BotCommandScopeAllPrivateChats())
+        )
+        if self.mode == "polling":
+            self._polling = asyncio.create_task(
+                poll(self.bot, self.handler.handle), name="telegram-polling"
+            )
+        else:
+            hook = await self.handler.sender.call(GetWebhookInfo())
+            if hook is not None and not hook.url:
+                log.warning("no webhook registered: run `hocai telegram set-webhook URL`")
+        log.info("telegram started mode=%s", self.mode)
+
+    async def stop(self) -> None:
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+        await self.bot.session.close()
