@@ -1,6 +1,5 @@
 """`hocai run`: the real channels when their tokens are configured, else the console chat."""
 
-import asyncio
 import logging
 
 from bot.app import open_tutor
@@ -25,7 +24,8 @@ def configured_channels(settings: Settings, tutor: Tutor) -> list[ChannelService
 
 
 async def serve_channels(settings: Settings, tutor: Tutor, services: list[ChannelService]) -> None:
-    """Start every channel; serve the web app when one of them takes webhooks."""
+    """Start every channel and serve the web app: webhooks, the admin dashboard and API,
+    /healthz (polling channels run their loops beside it)."""
     import uvicorn
 
     from bot.web.app import create_app
@@ -33,16 +33,13 @@ async def serve_channels(settings: Settings, tutor: Tutor, services: list[Channe
     for service in services:
         await service.start()
     try:
-        if any(s.webhook_router() is not None for s in services):
-            config = uvicorn.Config(
-                create_app(services),
-                host=settings.web_host,
-                port=settings.web_port,
-                log_level="warning",
-            )
-            await uvicorn.Server(config).serve()
-        else:
-            await asyncio.Event().wait()  # polling loops run until interrupted
+        app = create_app(
+            services, sessions=tutor.sessions, catalog=tutor.catalog, settings=settings
+        )
+        config = uvicorn.Config(
+            app, host=settings.web_host, port=settings.web_port, log_level="warning"
+        )
+        await uvicorn.Server(config).serve()
     finally:
         for service in services:
             await service.stop()

@@ -1,0 +1,1 @@
+"""The province's side: roles, targets report, exports, units, demo data (issue 8)."""

@@ -1,0 +1,426 @@
+"""CLI commands of the admin side (wired into `hocai` by bot/cli.py):
+
+  hocai admin add|remove|list|link, hocai admin token create|list|revoke
+  hocai units import CSV, hocai units links --out DIR
+  hocai export progress --format xlsx|csv [--out FILE|DIR] [--commune] [--unit] [--group]
+  hocai targets show [--json], hocai targets base KEY POPULATION [--source]
+  hocai demo seed --learners N [--force]
+  hocai web (the dashboard and API without the bots)
+
+The CLI acts as an admin ("admin:cli" in the audit log): whoever runs it has the database.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from bot import communes
+from bot.config import Settings, get_settings
+from lessons.limits import LEARNER_GROUPS
+
+COMMANDS = ("admin", "export", "targets", "demo", "web")
+CLI_ACTOR = "admin:cli"
+
+
+def add_parsers(sub, unit_sub) -> None:
+    adm = sub.add_parser("admin", help="admins, staff and API tokens")
+    adm_sub = adm.add_subparsers(dest="what", required=True)
+    add = adm_sub.add_parser("add", help="make a chat an admin or a staff member")
+    _chat_args(add)
+    add.add_argument("--role", choices=["admin", "staff"], default="staff")
+    where = add.add_mutually_exclusive_group()
+    where.add_argument("--commune", type=int, help="staff scope: this commune (code)")
+    where.add_argument("--unit", help="staff scope: this unit (join code)")
+    add.add_argument("--name", help="how the dashboard greets them")
+    rm = adm_sub.add_parser("remove", help="remove a chat's role")
+    _chat_args(rm)
+    adm_sub.add_parser("list", help="list admins and staff")
+    link = adm_sub.add_parser("link", help="print a one-time dashboard login link")
+    _chat_args(link)
+    tok = adm_sub.add_parser("token", help="API tokens for the admin API")
+    tok_sub = tok.add_subparsers(dest="token_cmd", required=True)
+    create = tok_sub.add_parser("create", help="create a token acting as this role holder")
+    _chat_args(create)
+    create.add_argument("--name", required=True, help="what the token is for")
+    create.add_argument("--days", type=int, default=None, help="expires after (default: never)")
+    tok_sub.add_parser("list", help="list tokens (never their values)")
+    revoke = tok_sub.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("id", type=int)
+
+    imp = unit_sub.add_parser("import", help="import units from a CSV (upsert by code)")
+    imp.add_argument("csv", type=Path)
+    links = unit_sub.add_parser("links", help="write each unit's join link as a QR code PNG")
+    links.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    links.add_argument("--commune", type=int, default=None, help="only units of this commune")
+
+    exp = sub.add_parser("export", help="export learner progress")
+    exp_sub = exp.add_subparsers(dest="what", required=True)
+    prog = exp_sub.add_parser("progress", help="one row per learner (XLSX or CSV)")
+    prog.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    prog.add_argument(
+        "--out", type=Path, default=None, help="file, or folder for a timestamped name"
+    )
+    prog.add_argument("--commune", default=None, help="commune code or name")
+    prog.add_argument("--unit", default=None, help="unit join code")
+    prog.add_argument("--group", choices=list(LEARNER_GROUPS), default=None)
+
+    tgt = sub.add_parser("targets", help="the province's targets report")
+    tgt_sub = tgt.add_subparsers(dest="what", required=True)
+    show = tgt_sub.add_parser("show", help="print the report")
+    show.add_argument("--json", action="store_true")
+    base = tgt_sub.add_parser("base", help="set how many people a target counts against")
+    base.add_argument("key", choices=["public_servants", "business", "citizens"])
+    base.add_argument("population", type=int)
+    base.add_argument("--source", default=None, help="where the figure comes from")
+
+    demo = sub.add_parser("demo", help="synthetic data for demos and benchmarks")
+    demo_sub = demo.add_subparsers(dest="what", required=True)
+    seed = demo_sub.add_parser("seed", help="add N synthetic learners")
+    seed.add_argument("--learners", type=int, required=True)
+    seed.add_argument("--force", action="store_true", help="even if real learners exist")
+    seed.add_argument("--seed", type=int, default=20251213, help="random seed")
+
+    sub.add_parser("web", help="serve the dashboard and admin API only (no bots)")
+
+
+def _chat_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--channel", choices=["telegram", "zalo", "console"], required=True)
+    p.add_argument("--user-id", required=True, help="the chat's user id on that channel")
+
+
+@asynccontextmanager
+async def _db(settings: Settings):
+    from storage import db
+
+    engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
+    try:
+        await db.upgrade(engine)
+        yield engine, db.make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+def _catalog(settings: Settings):
+    from lessons.loader import load_or_raise
+
+    return load_or_raise(settings.lessons_dir)
+
+
+def dispatch(args) -> int:
+    settings = get_settings()
+    if args.cmd == "admin":
+        return asyncio.run(_admin(args, settings))
+    if args.cmd == "units":
+        return asyncio.run(_units(args, settings))
+    if args.cmd == "export":
+        return asyncio.run(_export(args, settings))
+    if args.cmd == "targets":
+        return asyncio.run(_targets(args, settings))
+    if args.cmd == "demo":
+        return asyncio.run(_demo(args, settings))
+    if args.cmd == "web":
+        return asyncio.run(_web(settings))
+    return 2
+
+
+def _err(text: str) -> int:
+    print(f"error: {text}", file=sys.stderr)
+    return 2
+
+
+# --- admin -------------------------------------------------------------------------------
+
+
+async def _admin(args, settings: Settings) -> int:
+    from bot.admin import tokens
+    from bot.admin.roles import Role, principal_for
+    from storage.models import ApiToken, AuditLog, StaffRole, Unit
+    from storage.types import utcnow
+
+    async with _db(settings) as (_engine, sessions), sessions() as session, session.begin():
+        now = utcnow()
+        if args.what == "add":
+            scope, commune, unit_id = "province", None, None
+            if args.role == "staff" and args.commune is not None:
+                if args.commune not in communes.by_code():
+                    return _err(f"no commune with code {args.commune} in Thái Nguyên")
+                scope, commune = "commune", args.commune
+            elif args.role == "staff" and args.unit:
+                unit = (
+                    await session.execute(select(Unit).where(Unit.code == args.unit.upper()))
+                ).scalar_one_or_none()
+                if unit is None:
+                    return _err(f"no unit with code {args.unit}")
+                scope, unit_id = "unit", unit.id
+            row = (
+                await session.execute(
+                    select(StaffRole).where(
+                        StaffRole.channel == args.channel,
+                        StaffRole.channel_user_id == args.user_id,
+                    )
+                )
+            ).scalar_one_or_none()
+            row = row or StaffRole(channel=args.channel, channel_user_id=args.user_id, role="")
+            row.role, row.scope, row.commune_code, row.unit_id = args.role, scope, commune, unit_id
+            row.name = args.name or row.name
+            session.add(row)
+            session.add(
+                AuditLog(
+                    actor=CLI_ACTOR,
+                    action="role_set",
+                    detail={"channel": args.channel, "role": args.role, "scope": scope},
+                )
+            )
+            print(f"{args.channel}:{args.user_id} is now {args.role} ({scope})")
+            return 0
+        if args.what == "remove":
+            res = await session.execute(
+                delete(StaffRole).where(
+                    StaffRole.channel == args.channel, StaffRole.channel_user_id == args.user_id
+                )
+            )
+            session.add(
+                AuditLog(actor=CLI_ACTOR, action="role_removed", detail={"channel": args.channel})
+            )
+            print("removed" if res.rowcount else "no role for that chat")
+            return 0 if res.rowcount else 1
+        if args.what == "list":
+            rows = (await session.execute(select(StaffRole).order_by(StaffRole.id))).scalars()
+            for r in rows:
+                where = r.commune_code if r.scope == "commune" else r.unit_id or ""
+                seen = r.last_seen_at.isoformat(timespec="minutes") if r.last_seen_at else "-"
+                print(
+                    f"{r.role:<6} {r.channel}:{r.channel_user_id:<14} {r.scope:<8} {where!s:<8} "
+                    f"seen {seen}  {r.name or ''}"
+                )
+            for channel, ids in (
+                ("telegram", settings.admin_telegram_ids),
+                ("zalo", settings.admin_zalo_ids),
+            ):
+                for uid in ids:
+                    print(f"admin  {channel}:{uid:<14} province (from ADMIN_{channel.upper()}_IDS)")
+            return 0
+        if args.what == "link":
+            who = await principal_for(session, settings, args.channel, args.user_id)
+            if who.role == Role.learner:
+                return _err("that chat has no admin or staff role")
+            if settings.secret_key is None:
+                print("warning: SECRET_KEY is not set: the link works only in this process, so "
+                      "not in the web server", file=sys.stderr)  # fmt: skip
+            print(await tokens.issue_login(session, settings, args.channel, args.user_id, now))
+            return 0
+        # token
+        if args.token_cmd == "create":
+            who = await principal_for(session, settings, args.channel, args.user_id)
+            if who.role == Role.learner:
+                return _err("that chat has no admin or staff role; add one first")
+            token_id, token = await tokens.create_api_token(
+                session, args.channel, args.user_id, args.name, now, days=args.days
+            )
+            session.add(
+                AuditLog(actor=CLI_ACTOR, action="api_token_created", detail={"id": token_id})
+            )
+            print(f"token {token_id} ({who.role}, {who.scope.kind}); shown only once:")
+            print(token)
+            return 0
+        if args.token_cmd == "list":
+            for t in (await session.execute(select(ApiToken).order_by(ApiToken.id))).scalars():
+                state = "revoked" if t.revoked_at else "active"
+                print(f"{t.id:>4} {state:<8} {t.channel}:{t.channel_user_id:<14} {t.name}")
+            return 0
+        ok = await tokens.revoke_api_token(session, args.id, now)
+        session.add(AuditLog(actor=CLI_ACTOR, action="api_token_revoked", detail={"id": args.id}))
+        print("revoked" if ok else "no such active token")
+        return 0 if ok else 1
+
+
+# --- units -------------------------------------------------------------------------------
+
+
+async def _units(args, settings: Settings) -> int:
+    from bot.admin import qr
+    from bot.admin.units_import import import_units
+    from storage.models import Unit
+
+    async with _db(settings) as (_engine, sessions), sessions() as session, session.begin():
+        if args.what == "import":
+            try:
+                data = args.csv.read_bytes()
+            except OSError as e:
+                return _err(f"cannot read {args.csv}: {e.strerror}")
+            result = await import_units(session, data, CLI_ACTOR)
+            for e in result.errors:
+                print(f"{args.csv}:{e}", file=sys.stderr)
+            if result.errors:
+                print(f"{len(result.errors)} problem(s); nothing imported.", file=sys.stderr)
+                await session.rollback()
+                return 1
+            print(f"units imported: {result.added} added, {result.updated} updated")
+            return 0
+        stmt = select(Unit).order_by(Unit.code)
+        if args.commune is not None:
+            stmt = stmt.where(Unit.commune_code == args.commune)
+        units = list((await session.execute(stmt)).scalars())
+        n = qr.write_links(units, args.out, settings)
+        print(f"{n} QR codes written to {args.out} (with lien-ket.csv and in-ma-qr.html)")
+        return 0
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+async def _export(args, settings: Settings) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.admin import export as exp
+    from bot.admin.reports import ReportService
+    from bot.admin.roles import PROVINCE, Filter, Scope
+    from storage.models import Unit
+    from storage.types import utcnow
+
+    tz = ZoneInfo(settings.timezone)
+    commune = None
+    if args.commune:
+        if args.commune.isdigit():
+            commune = int(args.commune)
+            if commune not in communes.by_code():
+                return _err(f"no commune with code {commune}")
+        else:
+            found = communes.search(args.commune, limit=2)
+            if len(found) != 1:
+                names = ", ".join(c.name for c in found) or "none"
+                return _err(f"commune {args.commune!r} is ambiguous or unknown ({names})")
+            commune = found[0].code
+    out = args.out or Path(".")
+    if out.is_dir():
+        out = out / exp.filename(args.format, utcnow(), tz)
+    async with _db(settings) as (_engine, sessions):
+        unit = None
+        if args.unit:
+            async with sessions() as session:
+                unit = (
+                    await session.execute(select(Unit).where(Unit.code == args.unit.upper()))
+                ).scalar_one_or_none()
+            if unit is None:
+                return _err(f"no unit with code {args.unit}")
+        flt = Filter(commune, unit.id if unit else None, args.group)
+        if unit:
+            scope = Scope("unit", unit.commune_code, unit.id)
+        elif commune is not None:
+            scope = Scope("commune", commune)
+        else:
+            scope = PROVINCE
+        catalog = _catalog(settings)
+        reports = ReportService(sessions, catalog, ttl=0)
+        started = time.monotonic()
+        rows = await exp.write_export(
+            sessions, catalog, reports, exp.Export(args.format, flt, CLI_ACTOR, scope), out, tz
+        )
+    print(f"{rows} learners written to {out} in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+# --- targets -----------------------------------------------------------------------------
+
+
+async def _targets(args, settings: Settings) -> int:
+    from bot.admin.reports import ReportService
+    from storage.models import AuditLog, TargetBase
+    from storage.types import utcnow
+
+    async with _db(settings) as (_engine, sessions):
+        if args.what == "base":
+            async with sessions() as session, session.begin():
+                row = await session.get(TargetBase, args.key)
+                if row is None:
+                    row = TargetBase(key=args.key, population=args.population)
+                    session.add(row)
+                row.population, row.source, row.updated_at = (
+                    args.population,
+                    args.source,
+                    utcnow(),
+                )
+                session.add(
+                    AuditLog(
+                        actor=CLI_ACTOR,
+                        action="target_base_set",
+                        detail={"key": args.key, "population": args.population},
+                    )
+                )
+            print(f"{args.key}: {args.population}")
+            return 0
+        report = await ReportService(sessions, _catalog(settings), ttl=0).report()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    t = report.total
+    print(f"learners {t.learners}  trained {t.trained}  proficient {t.proficient}")
+    for row in report.targets:
+        print(f"\n{row.label} (base {row.base or '?'}: {row.base_source})")
+        for m in row.metrics:
+            state = "?" if m.met is None else ("met" if m.met else "BELOW")
+            pct = "?" if m.pct is None else f"{m.pct}%"
+            print(f"  {m.label}: {m.value}/{m.of or '?'} = {pct} (target {m.target_pct}%) {state}")
+    print(f"\ncommunes below target: {report.communes_below}/{len(report.communes)}")
+    print(f"units below target: {report.units_below}/{len(report.units)}")
+    return 0
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+async def _demo(args, settings: Settings) -> int:
+    from bot.admin import demo
+
+    if args.learners < 0:
+        return _err("--learners must be ≥ 0")
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        print(f"  {done}/{total} learners ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+
+    async with _db(settings) as (engine, _sessions):
+        try:
+            result = await demo.seed(
+                engine,
+                _catalog(settings),
+                args.learners,
+                force=args.force,
+                seed_value=args.seed,
+                progress=progress,
+            )
+        except demo.DemoRefused:
+            return _err(
+                "the database has real learners: demo data refused (use --force only on a "
+                "copy that is not production)"
+            )
+    print(
+        f"demo: {result.learners} learners, {result.progress_rows} lesson rows, "
+        f"{result.assessments} assessments, {result.units} new units, {result.staff} staff "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    return 0
+
+
+# --- web ---------------------------------------------------------------------------------
+
+
+async def _web(settings: Settings) -> int:
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    async with _db(settings) as (_engine, sessions):
+        app = create_app([], sessions=sessions, catalog=_catalog(settings), settings=settings)
+        config = uvicorn.Config(
+            app, host=settings.web_host, port=settings.web_port, log_level="warning"
+        )
+        print(f"dashboard on http://{settings.web_host}:{settings.web_port}/quan-tri")
+        await uvicorn.Server(config).serve()
+    return 0

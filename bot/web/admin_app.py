@@ -1,0 +1,63 @@
+"""Mounts the dashboard, the admin API and their static files on the web app."""
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.admin import tokens
+from bot.admin.reports import ReportService
+from bot.admin.roles import Forbidden
+from bot.config import Settings
+from bot.web import api, dashboard
+from bot.web.admin_common import AdminState, BadRequest
+from lessons.loader import Catalog
+
+log = logging.getLogger("hocai.web.admin")
+STATIC = Path(__file__).parent / "static"
+
+
+def mount_admin(
+    app: FastAPI,
+    sessions: async_sessionmaker[AsyncSession],
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    report_ttl: float = 60.0,
+) -> None:
+    tokens.secret_key(settings)  # warn at start-up, not at the first login
+    app.state.admin = AdminState(
+        sessions, catalog, settings, ReportService(sessions, catalog, ttl=report_ttl)
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(dashboard.router)
+    app.include_router(api.router)
+
+    def _is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        log.info("forbidden path=%s perm=%s", request.url.path, exc)
+        if _is_api(request):
+            return JSONResponse({"detail": "forbidden"}, status_code=403)
+        return dashboard.message_page(
+            request, "Không có quyền", "Bạn không có quyền xem trang này.", 403
+        )
+
+    @app.exception_handler(BadRequest)
+    async def _bad(request: Request, exc: BadRequest):
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return dashboard.message_page(request, "Yêu cầu không hợp lệ", str(exc), 400)
+
+    @app.exception_handler(dashboard.NotLoggedIn)
+    async def _login(request: Request, exc: dashboard.NotLoggedIn):
+        if request.method == "GET":
+            return RedirectResponse("/dang-nhap", status_code=303)
+        return dashboard.message_page(
+            request, "Chưa đăng nhập", "Phiên đăng nhập đã hết hạn. Bạn đăng nhập lại nhé.", 401
+        )

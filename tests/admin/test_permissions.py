@@ -1,0 +1,230 @@
+"""The permission matrix: learner / staff of commune A / staff of commune B / admin ×
+every dashboard page and API route -> allowed (2xx) or 403. Staff see only their scope."""
+
+import csv
+import io
+
+import pytest
+
+from tests.admin.conftest import (
+    COMMUNE_A,
+    COMMUNE_B,
+    add_role,
+    api_token,
+    open_session,
+)
+
+WHO = ("learner", "staff_a", "staff_b", "admin")
+CHATS = {
+    "learner": ("telegram", "100"),  # no role (for instance a staff member since removed)
+    "staff_a": ("zalo", "200"),
+    "staff_b": ("telegram", "300"),
+    "admin": ("telegram", "900"),  # from ADMIN_TELEGRAM_IDS
+}
+UNIT_A, UNIT_B = f"DEMO-UB{COMMUNE_A}", f"DEMO-UB{COMMUNE_B}"
+ALL = dict(learner=403, staff_a=200, staff_b=200, admin=200)
+ONLY_A = dict(learner=403, staff_a=200, staff_b=403, admin=200)
+ONLY_B = dict(learner=403, staff_a=403, staff_b=200, admin=200)
+ADMIN = dict(learner=403, staff_a=403, staff_b=403, admin=200)
+PUBLIC = dict(learner=200, staff_a=200, staff_b=200, admin=200)
+UNITS_CSV = "code,name,commune_code,kind,headcount\nNEWUNIT,Phòng Văn hóa,1840,agency,12\n"
+
+# (method, path, form or None, expected): "route" is the app's path template it covers.
+DASHBOARD = [
+    ("GET", "/quan-tri", None, ALL),
+    ("GET", "/quan-tri/chi-tieu", None, ALL),
+    ("GET", "/quan-tri/xa-phuong", None, ALL),
+    ("GET", "/quan-tri/xa-phuong?sap=tt&chieu=tang&duoi=1", None, ALL),
+    ("GET", "/quan-tri/don-vi", None, ALL),
+    ("GET", "/quan-tri/don-vi/ma-qr.zip", None, ALL),
+    ("GET", f"/quan-tri/don-vi/{UNIT_A}/qr.png", None, ONLY_A),
+    ("GET", f"/quan-tri/don-vi/{UNIT_B}/qr.png", None, ONLY_B),
+    ("POST", "/quan-tri/don-vi/nhap", "units", ADMIN),
+    ("GET", "/quan-tri/nguoi-hoc", None, ALL),
+    ("GET", "/quan-tri/nguoi-hoc?q=nguyen&trang=2", None, ALL),
+    ("GET", f"/quan-tri/nguoi-hoc?xa={COMMUNE_A}", None, ONLY_A),
+    ("GET", f"/quan-tri/nguoi-hoc?xa={COMMUNE_B}", None, ONLY_B),
+    ("GET", f"/quan-tri/nguoi-hoc?don_vi={UNIT_A}", None, ONLY_A),
+    ("GET", "/quan-tri/xuat-du-lieu", None, ALL),
+    ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv"}, ALL),
+    ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "xlsx", "nhom": "cb"}, ALL),
+    ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv", "xa": str(COMMUNE_A)}, ONLY_A),
+    ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv", "don_vi": UNIT_B}, ONLY_B),
+    ("POST", "/dang-xuat", {}, PUBLIC),  # anyone with a session may end it
+]
+API = [
+    ("GET", "/api/me", ALL),
+    ("GET", "/api/targets", ALL),
+    ("GET", f"/api/targets?commune={COMMUNE_A}", ONLY_A),
+    ("GET", f"/api/targets?unit={UNIT_B}", ONLY_B),
+    ("GET", "/api/export/progress?format=csv", ALL),
+    ("GET", f"/api/export/progress?format=csv&commune={COMMUNE_B}", ONLY_B),
+    ("GET", f"/api/export/progress?format=xlsx&unit={UNIT_A}&group=cb", ONLY_A),
+]
+PUBLIC_ROUTES = [
+    "/healthz",
+    "/dang-nhap",
+    "/dang-nhap/not-a-token",
+    f"/vao/{UNIT_A}",
+    "/static/style.css",
+    "/docs",
+    "/openapi.json",
+]
+# Path templates covered above (POST /dang-nhap/{token} is tested in test_login.py).
+COVERED = {
+    "/quan-tri",
+    "/quan-tri/chi-tieu",
+    "/quan-tri/xa-phuong",
+    "/quan-tri/don-vi",
+    "/quan-tri/don-vi/ma-qr.zip",
+    "/quan-tri/don-vi/{code}/qr.png",
+    "/quan-tri/don-vi/nhap",
+    "/quan-tri/nguoi-hoc",
+    "/quan-tri/xuat-du-lieu",
+    "/quan-tri/xuat-du-lieu/tai",
+    "/dang-xuat",
+    "/api/me",
+    "/api/targets",
+    "/api/export/progress",
+    "/healthz",
+    "/dang-nhap",
+    "/dang-nhap/{token}",
+    "/vao/{code}",
+    "/static",
+    "/docs",
+    "/openapi.json",
+    "/docs/oauth2-redirect",
+}
+
+
+@pytest.fixture
+async def people(sessions, demo):
+    await add_role(sessions, *CHATS["staff_a"], commune=COMMUNE_A)
+    await add_role(sessions, *CHATS["staff_b"], commune=COMMUNE_B)
+
+
+def test_the_matrix_covers_every_route(app):
+    paths = {r.path for r in app.routes if hasattr(r, "path")}
+    assert paths - COVERED == set(), "a route is missing from the permission matrix"
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_dashboard_matrix(client, sessions, settings, people, who):
+    csrf = await open_session(client, sessions, settings, *CHATS[who])
+    for method, path, form, expected in DASHBOARD:
+        if method == "GET":
+            r = await client.get(path)
+        elif form == "units":
+            r = await client.post(
+                path,
+                data={"csrf": csrf},
+                files={"file": ("units.csv", UNITS_CSV.encode(), "text/csv")},
+            )
+        else:
+            r = await client.post(path, data={"csrf": csrf, **form})
+        want = expected[who]
+        if path == "/dang-xuat":
+            assert r.status_code == 303, (who, path, r.status_code)
+            continue
+        assert r.status_code == want, (who, method, path, form, r.status_code, r.text[:300])
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_api_matrix(client, sessions, people, who):
+    token = await api_token(sessions, *CHATS[who])
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, path, expected in API:
+        r = await client.request(method, path, headers=headers)
+        assert r.status_code == expected[who], (who, path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_public_routes_are_open(client, sessions, settings, people, who):
+    await open_session(client, sessions, settings, *CHATS[who])
+    for path in PUBLIC_ROUTES:
+        r = await client.get(path)
+        assert r.status_code == 200, (who, path, r.status_code)
+
+
+async def test_without_login_pages_send_to_login_and_api_wants_a_token(client, people):
+    r = await client.get("/quan-tri/chi-tieu")
+    assert r.status_code == 303 and r.headers["location"] == "/dang-nhap"
+    assert (await client.get("/api/targets")).status_code == 401
+    bad = {"Authorization": "Bearer hocai_not-a-real-token"}
+    assert (await client.get("/api/targets", headers=bad)).status_code == 401
+    r = await client.post("/quan-tri/xuat-du-lieu/tai", data={"dinh_dang": "csv"})
+    assert r.status_code == 401
+
+
+async def test_forms_need_the_csrf_token(client, sessions, settings, people):
+    csrf = await open_session(client, sessions, settings, *CHATS["admin"])
+    for data in ({}, {"csrf": "wrong"}, {"csrf": csrf[:-1]}):
+        r = await client.post("/quan-tri/xuat-du-lieu/tai", data={"dinh_dang": "csv", **data})
+        assert r.status_code == 403
+    r = await client.post(
+        "/quan-tri/don-vi/nhap", files={"file": ("u.csv", UNITS_CSV.encode(), "text/csv")}
+    )
+    assert r.status_code == 403
+    assert (await client.post("/dang-xuat", data={})).status_code == 403
+
+
+async def test_staff_see_only_their_commune(client, sessions, settings, people):
+    from bot import communes
+
+    name_a = communes.by_code()[COMMUNE_A].name
+    name_b = communes.by_code()[COMMUNE_B].name
+    csrf = await open_session(client, sessions, settings, *CHATS["staff_a"])
+    page = (await client.get("/quan-tri/xa-phuong")).text
+    assert name_a in page and name_b not in page
+    units = (await client.get("/quan-tri/don-vi")).text
+    assert UNIT_A in units and UNIT_B not in units
+    learners = (await client.get("/quan-tri/nguoi-hoc")).text
+    assert name_b not in learners
+    r = await client.post("/quan-tri/xuat-du-lieu/tai", data={"csrf": csrf, "dinh_dang": "csv"})
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))[1:]
+    assert rows and {row[3] for row in rows} == {name_a}
+    token = await api_token(sessions, *CHATS["staff_a"])
+    report = (await client.get("/api/targets", headers={"Authorization": f"Bearer {token}"})).json()
+    assert [c["code"] for c in report["communes"]] == [COMMUNE_A]
+    assert report["total"]["learners"] == len(rows)
+
+
+async def test_unit_staff_see_only_their_unit(client, sessions, settings, people):
+    await add_role(sessions, "zalo", "400", unit_code=UNIT_A)
+    csrf = await open_session(client, sessions, settings, "zalo", "400")
+    assert (await client.get(f"/quan-tri/nguoi-hoc?xa={COMMUNE_A}")).status_code == 403
+    r = await client.post("/quan-tri/xuat-du-lieu/tai", data={"csrf": csrf, "dinh_dang": "csv"})
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))[1:]
+    assert {row[4] for row in rows} <= {"UBND phường Đức Xuân"}
+    units = (await client.get("/quan-tri/don-vi")).text
+    assert UNIT_A in units and f"DEMO-TH{COMMUNE_A}" not in units
+
+
+async def test_removing_a_role_takes_effect_at_once(client, sessions, settings, people):
+    from sqlalchemy import delete
+
+    from storage.models import StaffRole
+
+    await open_session(client, sessions, settings, *CHATS["staff_a"])
+    assert (await client.get("/quan-tri")).status_code == 200
+    async with sessions() as s, s.begin():
+        await s.execute(delete(StaffRole).where(StaffRole.channel_user_id == "200"))
+    assert (await client.get("/quan-tri")).status_code == 403
+
+
+async def test_every_export_is_audited(client, sessions, settings, people):
+    from sqlalchemy import select
+
+    from storage.models import AuditLog
+
+    csrf = await open_session(client, sessions, settings, *CHATS["staff_a"])
+    r = await client.post("/quan-tri/xuat-du-lieu/tai", data={"csrf": csrf, "dinh_dang": "xlsx"})
+    assert r.status_code == 200
+    assert r.headers["content-disposition"].startswith('attachment; filename="tien-do-hoc-vien_')
+    async with sessions() as s:
+        entry = (
+            await s.execute(select(AuditLog).where(AuditLog.action == "progress_exported"))
+        ).scalar_one()
+    assert entry.actor == "staff:zalo:200"
+    assert entry.detail["filter"] == {"commune": COMMUNE_A}
+    assert entry.detail["format"] == "xlsx" and entry.detail["rows"] >= 0
