@@ -1,4 +1,4 @@
-"""The `hocai` command: chat, lessons, db, units."""
+"""The `hocai` command: chat, lessons, db, units, admin, export, targets, demo, web."""
 
 import argparse
 import asyncio
@@ -68,6 +68,23 @@ async def _run(args) -> int:
     return await run(get_settings())
 
 
+async def _ask(args) -> int:
+    from bot.tutor.answerer import Answerer
+    from lessons.loader import load_or_raise
+
+    settings = get_settings()
+    reply = await Answerer.from_settings(load_or_raise(settings.lessons_dir), settings).respond(
+        args.question
+    )
+    if args.json:
+        fields = ("text", "lesson_ids", "lesson_id", "source", "category", "model", "latency_ms")
+        print(json.dumps({k: getattr(reply, k) for k in fields}, ensure_ascii=False, indent=2))
+    else:
+        print(reply.text)
+        print(f"\n[{reply.source}/{reply.category}] lessons: {', '.join(reply.lesson_ids) or '-'}")
+    return 0
+
+
 async def _db(args) -> int:
     from storage import db
 
@@ -125,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "run", help="run the tutor: Telegram/Zalo when tokens are set, else the console chat"
     )
+    sub.add_parser("worker", help="send reminders and queued messages (no web server)")
     chat = sub.add_parser("chat", help="chat with the tutor in this terminal (or from a pipe)")
     chat.add_argument("--user", default="local", help="console learner id (default: local)")
     chat.add_argument("--name", default=None, help="display name to store after consent")
@@ -133,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     les.add_argument("what", choices=["check", "stats"])
     les.add_argument("--dir", default=None, help="lessons folder (default: LESSONS_DIR)")
     les.add_argument("--json", action="store_true", help="stats as JSON")
+
+    ask = sub.add_parser("ask", help="ask the AI tutor one question (no learner, no quota)")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="answer, lesson ids, source as JSON")
 
     dbp = sub.add_parser("db", help="database migrations")
     dbp.add_argument("what", choices=["upgrade", "current"])
@@ -153,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--commune", type=int, default=None, help="commune code")
     add.add_argument("--kind", default="agency", choices=["agency", "enterprise", "coop", "school"])
     add.add_argument("--headcount", type=int, default=None)
+
+    from bot.admin import cli as admin_cli  # admin, units import/links, export, demo, web
+
+    admin_cli.add_parsers(sub, unit_sub)
     return p
 
 
@@ -163,12 +189,24 @@ def _dispatch(args) -> int:
         return asyncio.run(_chat(args))
     if args.cmd == "run":
         return asyncio.run(_run(args))
+    if args.cmd == "worker":
+        from bot.runner import work
+
+        return asyncio.run(work(get_settings()))
+    if args.cmd == "ask":
+        return asyncio.run(_ask(args))
     if args.cmd == "db":
         return asyncio.run(_db(args))
     if args.cmd in ("telegram", "zalo"):
         # Each channel package has a cli module: async main(args, settings) -> int.
         module = importlib.import_module(f"bot.channels.{args.cmd}.cli")
         return asyncio.run(module.main(args, get_settings()))
+    if args.cmd in ("admin", "export", "targets", "demo", "web") or (
+        args.cmd == "units" and args.what != "add"
+    ):
+        from bot.admin import cli as admin_cli
+
+        return admin_cli.dispatch(args)
     return asyncio.run(_unit_add(args))
 
 

@@ -210,3 +210,34 @@ async def test_stopped_mid_way_and_restarted_each_exactly_once(sessions, api, te
     await drain(second, clock)
     assert await statuses(sessions) == {OutboxStatus.sent: 60}
     sent_once_each(api, rows)
+
+
+async def test_the_worker_queues_and_sends_a_due_reminder(sessions, tutor, api, telegram):
+    from bot.worker import Worker
+
+    async with sessions() as s, s.begin():
+        s.add(
+            Learner(
+                channel="telegram",
+                channel_user_id="555",
+                status="active",
+                group_code="dan",
+                reminder_time="20:00",
+                next_reminder_at=datetime.now(UTC) - timedelta(minutes=1),
+            )
+        )
+    settings = make_settings(
+        api, mode="polling", scheduler_tick_seconds=1, quiet_hours="00:00-00:00"
+    )
+    worker = Worker(settings, tutor, {"telegram": telegram})
+    await worker.start()
+    try:
+        for _ in range(200):
+            if api.called("sendMessage", chat_id=555, ok=True):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+    [call] = api.called("sendMessage", chat_id=555, ok=True)
+    assert call.params["text"].startswith("🔔 Đến giờ học rồi!")
+    assert await statuses(sessions) == {OutboxStatus.sent: 1}
