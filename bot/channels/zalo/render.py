@@ -1,0 +1,134 @@
+"""Outbound -> Zalo messages. There are no buttons: choices become a numbered list with a
+hint ("Trả lời 1, 2 hoặc 3."), and the learner replies by typing; the engine maps the reply
+back (Tutor._choice_from_text). Quiz options are already lettered in the text, so they only
+get the hint ("Trả lời A, B, C hoặc D."); a typed number works for them too.
+
+Text is cut within MAX_TEXT_CHARS at paragraph breaks where possible (then lines, then
+words); the list of choices always stays with the last piece.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+
+from bot.channels.zalo import texts
+from bot.channels.zalo.constants import MAX_CAPTION_CHARS, MAX_TEXT_CHARS
+from bot.messages import Outbound
+
+log = logging.getLogger("hocai.zalo")
+
+SEPARATORS = ("\n\n", "\n", " ")  # paragraph, then line, then word
+MIN_ROOM_FOR_TEXT = 200  # below this, a huge list of choices goes in pieces of its own
+_OWN_NUMBER = re.compile(r"^\d+\.\s+")  # a label numbered by the flow: "4. An toàn"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One API call: a text message, or a photo (URL) with an optional caption."""
+
+    text: str
+    photo: str | None = None
+
+
+def zalo_len(text: str) -> int:
+    """Length as UTF-16 code units: never less than the characters Zalo counts, so a piece
+    within the limit by this measure is within it by any (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
+    """Non-empty pieces of at most `limit`, cut at paragraph breaks where possible."""
+    return [p.strip() for p in _split(text.strip(), limit, SEPARATORS) if p.strip()]
+
+
+def _split(text: str, limit: int, seps: tuple[str, ...]) -> list[str]:
+    if zalo_len(text) <= limit:
+        return [text]
+    if not seps:
+        return _hard_cut(text, limit)
+    sep, finer = seps[0], seps[1:]
+    pieces: list[str] = []
+    current = ""
+    for part in text.split(sep):
+        if zalo_len(part) > limit:
+            pieces += [current, *_split(part, limit, finer)]
+            current = ""
+        elif zalo_len(joined := f"{current}{sep}{part}" if current else part) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = part
+    return [*pieces, current]
+
+
+def _hard_cut(text: str, limit: int) -> list[str]:
+    pieces, current, size = [], "", 0
+    for ch in text:
+        if size + zalo_len(ch) > limit:
+            pieces.append(current)
+            current, size = "", 0
+        current += ch
+        size += zalo_len(ch)
+    return [*pieces, current]
+
+
+def lettered(message: Outbound) -> bool:
+    """A quiz-style message: every choice is a letter whose option line is in the text."""
+    lines = message.text.splitlines()
+    return all(
+        len(c.label) == 1
+        and c.label.isalpha()
+        and any(line.startswith(f"{c.label}. ") for line in lines)
+        for c in message.choices
+    )
+
+
+def hint(keys: list[str]) -> str:
+    if len(keys) == 1:
+        return texts.HINT_ONE.format(first=keys[0])
+    if len(keys) <= texts.HINT_MANY_OPTIONS:
+        return texts.HINT_FEW.format(listed=", ".join(keys[:-1]), last=keys[-1])
+    return texts.HINT_MANY.format(last=len(keys))
+
+
+def choice_block(message: Outbound) -> str:
+    """The numbered list and the hint (only the hint for lettered options)."""
+    if lettered(message):
+        return hint([c.label for c in message.choices])
+    lines = [f"{i}. {_OWN_NUMBER.sub('', c.label)}" for i, c in enumerate(message.choices, 1)]
+    return "\n".join(lines) + "\n\n" + hint([str(i) for i in range(1, len(lines) + 1)])
+
+
+def render_text(message: Outbound) -> list[str]:
+    """The text pieces of one Outbound, the choices with the last one."""
+    if not message.choices:
+        return split_text(message.text)
+    block = choice_block(message)
+    body = message.text.strip() or texts.CHOOSE
+    room = MAX_TEXT_CHARS - zalo_len(block) - 2
+    if room < MIN_ROOM_FOR_TEXT:
+        return split_text(body) + split_text(block)
+    pieces = split_text(body)
+    last = pieces.pop()
+    if zalo_len(last) > room:
+        tail = split_text(last, room)
+        pieces += tail[:-1]
+        last = tail[-1]
+    return [*pieces, f"{last}\n\n{block}"]
+
+
+def render(message: Outbound) -> list[Part]:
+    """The calls for one Outbound. Zalo sends photos by URL and no documents: anything
+    else attached goes as a link, or is left out (and logged) when it is a local file."""
+    pieces = render_text(message)
+    url = message.attachment or ""
+    if not url:
+        return [Part(t) for t in pieces]
+    if not url.startswith(("https://", "http://")):
+        log.warning("attachment left out: Zalo takes URLs only (kind=%s)", message.kind)
+        return [Part(t) for t in pieces]
+    if message.kind != "image":
+        return [Part(t) for t in pieces] + [Part(texts.LINK.format(url=url))]
+    if len(pieces) == 1 and zalo_len(pieces[0]) <= MAX_CAPTION_CHARS and not message.choices:
+        return [Part(pieces[0], photo=url)]
+    return [Part("", photo=url), *(Part(t) for t in pieces)]
