@@ -124,9 +124,13 @@ class Tutor:
                 if learner.status == LearnerStatus.unreachable:  # they wrote: reachable again
                     learner.status = LearnerStatus.active
                 reminders.on_activity(learner, ctx.now, self.tz)
+                # Typed numbers refer to the latest choices shown; a reply without any
+                # clears them, except a notice about the message itself (empty, too long).
                 offered = [o.choices for o in out if o.choices]
                 if offered:
                     learner.choices = [[c.label, c.action] for c in offered[-1]]
+                elif any(o.kind != "notice" for o in out):
+                    learner.choices = []
             log.info(
                 "handled channel=%s learner=%s state=%s verb=%s replies=%d",
                 inbound.channel,

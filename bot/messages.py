@@ -28,7 +28,8 @@ class Outbound:
     text: str
     choices: tuple[Choice, ...] = ()
     # text | quiz (choices are the options) | feedback (the verdict on a quiz answer,
-    # which a channel with buttons may show by editing the question) | document | image
+    # which a channel with buttons may show by editing the question) | notice (about the
+    # learner's message itself: the choices shown before still hold) | document | image
     kind: str = "text"
     attachment: str | None = None  # file path or URL for document/image
     meta: dict = field(default_factory=dict, compare=False)

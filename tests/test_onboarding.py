@@ -132,3 +132,13 @@ async def test_start_again_later_shows_the_menu_not_onboarding(chat):
     await chat.say("/start")
     chat.expect("Chào bạn quay lại")
     assert "Học tiếp" in chat.labels
+
+
+async def test_a_number_refers_only_to_the_choices_on_screen(chat, sessions):
+    await chat.say("/start")
+    await chat.tap("Đồng ý")
+    await chat.tap("Người dân")  # the commune question shows no choices
+    await chat.say("2")  # so "2" is not the group list's second entry
+    chat.expect("Mình chưa tìm thấy xã, phường nào giống «2»")
+    [learner] = await learners(sessions)
+    assert learner.group_code == "dan"

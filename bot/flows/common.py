@@ -38,8 +38,10 @@ def help_message() -> Outbound:
 
 
 STALE = Outbound("Nút này đã cũ nên mình bỏ qua. Đây là bước bạn đang làm:")
+# kind "notice": a reply about the message itself; the choices offered before still hold.
 EMPTY = Outbound(
-    "Mình chưa thấy chữ nào. Bạn gõ lại nhé, hoặc gõ /menu để xem các việc có thể làm."
+    "Mình chưa thấy chữ nào. Bạn gõ lại nhé, hoặc gõ /menu để xem các việc có thể làm.",
+    kind="notice",
 )
 ERROR = Outbound("Xin lỗi, mình đang gặp trục trặc. Bạn thử lại sau ít phút nhé.")
 
@@ -48,5 +50,6 @@ def too_long(limit: int) -> Outbound:
     return Outbound(
         f"Tin nhắn dài quá (hơn {limit:,} ký tự). Bạn viết ngắn lại giúp mình nhé.".replace(
             ",", "."
-        )
+        ),
+        kind="notice",
     )

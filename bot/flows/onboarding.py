@@ -28,7 +28,7 @@ ASK_COMMUNE = (
     "Bạn sống hoặc làm việc ở xã, phường nào của Thái Nguyên? "
     "Gõ tên, ví dụ: Tân Cương (không cần dấu)."
 )
-ASK_UNIT = "Nếu cơ quan, đơn vị của bạn có mã tham gia, bạn gõ mã đó. Không có thì bấm «Bỏ qua»."
+ASK_UNIT = "Nếu cơ quan, đơn vị của bạn có mã tham gia, bạn gõ mã đó. Không có thì chọn «Bỏ qua»."
 UNIT_CHOICES = (Choice("Bỏ qua", A.UNIT_SKIP),)
 
 
@@ -122,7 +122,7 @@ async def _unit(ctx: Context) -> list[Outbound]:
     if unit is None:
         return [
             Outbound(
-                f"Mình chưa thấy mã «{code}». Bạn kiểm tra lại mã, hoặc bấm «Bỏ qua».",
+                f"Mình chưa thấy mã «{code}». Bạn kiểm tra lại mã, hoặc chọn «Bỏ qua».",
                 UNIT_CHOICES,
             )
         ]
