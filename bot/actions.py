@@ -32,6 +32,7 @@ REMIND_SET = "rs"  # rs:<HHMM> | rs:off | rs:other
 REMIND_DAYS = "rd"  # rd:<ISO weekday digits>
 REVIEW = "rv"  # "rv": start the due reviews; rv:<item id>:<option index>: an answer
 HELP = "h"
+FEEDBACK = "fb"  # fb:<tutor answer id>:u|d  (👍/👎 on an AI tutor answer)
 MYDATA = "d"
 DELETE_ASK = "d:del"
 DELETE_YES = "d:yes"

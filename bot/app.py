@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from bot.config import Settings, parse_quiet_hours
 from bot.engine import Tutor
+from bot.tutor.answerer import Answerer
 from lessons.loader import load_or_raise
 from storage import db
 
@@ -20,6 +21,7 @@ async def open_tutor(settings: Settings):
             catalog,
             timezone=settings.timezone,
             quiet=parse_quiet_hours(settings.quiet_hours),
+            answerer=Answerer.from_settings(catalog, settings),
         )
     finally:
         await engine.dispose()

@@ -65,7 +65,8 @@ def test_every_question_renders_within_every_channel_limit(catalog):
     for lesson in catalog.lessons.values():
         for q in lesson.quiz:
             order = list(range(len(q.options)))
-            message = question_message(q, order, 4, 4, lambda i: f"a:{lesson.id}:{q.id}:{i}", {})
+            prefix = f"a:{lesson.id}:{q.id}"
+            message = question_message(q, order, 4, 4, lambda i, p=prefix: f"{p}:{i}", {})
             assert len(message.text) <= 2000
             assert all(len(c.action.encode()) <= 64 for c in message.choices)
 

@@ -25,6 +25,7 @@ async def show_data(ctx: Context) -> list[Outbound]:
     progress = await ctx.repo.progress(ln.id)
     done = sum(1 for p in progress.values() if p.completed_at)
     answers = await ctx.repo.count_answers(ln.id)
+    asked = await ctx.repo.count_tutor_answers(ln.id)
     text = (
         "Dữ liệu mình đang lưu về bạn:\n"
         f"• Tên hiển thị: {ln.display_name or 'không có'}\n"
@@ -35,6 +36,7 @@ async def show_data(ctx: Context) -> list[Outbound]:
         f"• Đồng ý lưu dữ liệu lúc: {_fmt(ctx, ln.consent_at)}\n"
         f"• Giờ nhắc học: {ln.reminder_time or 'chưa đặt'}\n"
         f"• Bài đã học xong: {done}; câu trả lời đã lưu: {answers}\n"
+        f"• Câu hỏi đã gửi trợ lý (kèm câu trả lời): {asked}\n"
         f"• Bắt đầu học: {_fmt(ctx, ln.created_at)}\n\n"
         "Mình không lưu số điện thoại và không chia sẻ dữ liệu cho ai khác."
     )

@@ -1,6 +1,7 @@
 """Prompt-writing practice (module M3): rule-based feedback on role, task, context, format.
 
-The AI tutor may later grade with a model; these rules stay as the offline fallback.
+With a model configured, the AI tutor grades by the rubric in prompts/ (bot/tutor/grader.py);
+these rules are the offline fallback.
 """
 
 import re
