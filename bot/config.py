@@ -33,6 +33,23 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1")
     web_port: int = Field(default=8080)
 
+    # Production (issue 11): processes, election, shutdown, logs (docs/DEPLOY.md)
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="auto: JSON for run/serve/worker when not on a terminal"
+    )
+    outbox_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A claimed outbox row is retried by others after this"
+    )
+    leader_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often a standby worker tries the leader lock"
+    )
+    leader_check_seconds: float = Field(
+        default=5.0, gt=0, description="How often the leader checks its lock connection"
+    )
+    shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, description="On SIGTERM: how long in-flight work may finish"
+    )
+
     # Telegram
     telegram_bot_token: SecretStr | None = Field(default=None)
     telegram_api_base: str = Field(default="https://api.telegram.org")
@@ -74,6 +91,22 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    # AI tutor (issue 9): offline answers from the lessons unless an API key is set
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="Key of an OpenAI-compatible endpoint; unset: offline tutor"
+    )
+    openai_base_url: str | None = Field(
+        default=None, description="e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama); unset: OpenAI"
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name")
+    llm_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Past this the offline answer is given"
+    )
+    ask_daily_quota: int = Field(default=30, ge=0, description="Tutor questions per learner/day")
+    prompts_dir: Path | None = Field(
+        default=None, description="Folder of the tutor's prompt files (default: prompts/)"
+    )
 
 
 @lru_cache

@@ -327,3 +327,25 @@ sa.Index(
     sqlite_where=_as.finished_at.is_not(None),
 )
 sa.Index("ix_assessment_finished_at", _as.finished_at)
+
+
+class TutorAnswer(SQLModel, table=True):
+    """One question to the AI tutor (or one practice prompt it graded) and the answer given:
+    the daily quota is counted from these rows, and 👍/👎 feedback lands here. Pseudonymous:
+    the learner's row id, never a name; deleted with the learner's data."""
+
+    __tablename__ = "tutor_answer"
+    __table_args__ = (sa.Index("ix_tutor_answer_learner_created", "learner_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id")
+    kind: str = Field(default="ask", max_length=8)  # ask | practice
+    question: str = Field(sa_column=Column(sa.Text, nullable=False))
+    lesson_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    answer: str = Field(sa_column=Column(sa.Text, nullable=False))
+    source: str = Field(max_length=8)  # model | offline | refused
+    category: str = Field(max_length=16)  # answer | glossary | unknown | a guard's category
+    model: str | None = Field(default=None, max_length=64)
+    latency_ms: int = 0
+    feedback: int | None = None  # +1 👍, -1 👎, None: not given
+    created_at: datetime = _created()

@@ -11,10 +11,11 @@ from storage.models import (
     Learner,
     LearnerStatus,
     LessonProgress,
-    ProcessedUpdate,
     OutboxMessage,
+    ProcessedUpdate,
     QuizAnswer,
     ReviewItem,
+    TutorAnswer,
     Unit,
 )
 
@@ -70,7 +71,14 @@ class Repository:
             delete(AssessmentAnswer).where(AssessmentAnswer.assessment_id.in_(mine))
         )
         counts[AssessmentAnswer.__tablename__] = res.rowcount
-        for model in (Assessment, QuizAnswer, LessonProgress, ReviewItem, OutboxMessage):
+        for model in (
+            Assessment,
+            QuizAnswer,
+            LessonProgress,
+            ReviewItem,
+            OutboxMessage,
+            TutorAnswer,
+        ):
             res = await self.session.execute(delete(model).where(model.learner_id == learner.id))
             counts[model.__tablename__] = res.rowcount
         await self.session.delete(learner)
@@ -198,3 +206,26 @@ class Repository:
 
     async def audit(self, actor: str, action: str, **detail) -> None:
         self.session.add(AuditLog(actor=actor, action=action, detail=detail))
+
+    # --- AI tutor -----------------------------------------------------------------------
+
+    async def count_tutor_answers(self, learner_id: int, since=None) -> int:
+        """Questions (and model-graded practice prompts), all or since a time (the daily
+        quota)."""
+        stmt = select(func.count(TutorAnswer.id)).where(TutorAnswer.learner_id == learner_id)
+        if since is not None:
+            stmt = stmt.where(TutorAnswer.created_at >= since)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def update_tutor_answer(self, answer_id: int, **values) -> None:
+        stmt = update(TutorAnswer).where(TutorAnswer.id == answer_id).values(**values)
+        await self.session.execute(stmt)
+
+    async def set_tutor_feedback(self, answer_id: int, learner_id: int, value: int) -> bool:
+        """👍 (+1) or 👎 (-1) on one of this learner's answers; False if it is not theirs."""
+        stmt = (
+            update(TutorAnswer)
+            .where(TutorAnswer.id == answer_id, TutorAnswer.learner_id == learner_id)
+            .values(feedback=value)
+        )
+        return (await self.session.execute(stmt)).rowcount > 0
