@@ -1,4 +1,5 @@
-"""The `hocai` command: chat, lessons, db, units, admin, export, targets, demo, web."""
+"""The `hocai` command: chat, run, serve, worker, lessons, db, units, admin, export,
+targets, demo, web."""
 
 import argparse
 import asyncio
@@ -142,7 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "run", help="run the tutor: Telegram/Zalo when tokens are set, else the console chat"
     )
-    sub.add_parser("worker", help="send reminders and queued messages (no web server)")
+    sub.add_parser(
+        "serve", help="the channels' webhooks, dashboard, API, /healthz /readyz /metrics"
+    )
+    sub.add_parser(
+        "worker", help="scheduler and outbox dispatcher (leader-elected on Postgres); probes"
+    )
     chat = sub.add_parser("chat", help="chat with the tutor in this terminal (or from a pipe)")
     chat.add_argument("--user", default="local", help="console learner id (default: local)")
     chat.add_argument("--name", default=None, help="display name to store after consent")
@@ -193,6 +199,10 @@ def _dispatch(args) -> int:
         from bot.runner import work
 
         return asyncio.run(work(get_settings()))
+    if args.cmd == "serve":
+        from bot.runner import serve
+
+        return asyncio.run(serve(get_settings()))
     if args.cmd == "ask":
         return asyncio.run(_ask(args))
     if args.cmd == "db":
@@ -201,7 +211,7 @@ def _dispatch(args) -> int:
         # Each channel package has a cli module: async main(args, settings) -> int.
         module = importlib.import_module(f"bot.channels.{args.cmd}.cli")
         return asyncio.run(module.main(args, get_settings()))
-    if args.cmd in ("admin", "export", "targets", "demo", "web") or (
+    if args.cmd in ("admin", "staff", "export", "targets", "demo", "web") or (
         args.cmd == "units" and args.what != "add"
     ):
         from bot.admin import cli as admin_cli
@@ -212,12 +222,11 @@ def _dispatch(args) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    if args.cmd == "chat" or (args.cmd == "run" and not _has_tokens()):
+    from bot import logs
+
+    console = args.cmd == "chat" or (args.cmd == "run" and not _has_tokens())
+    logs.setup(get_settings(), "chat" if console else args.cmd)  # JSON lines or text
+    if console:
         # The chat is the screen: keep routine logs off it.
         logging.getLogger().setLevel(logging.WARNING)
     try:

@@ -4,26 +4,48 @@
   whole channel for retry_after;
 - per chat: at most one message a second (the platforms' per-chat limit);
 - 403: the learner is marked unreachable and the row is 'blocked';
-- other failures: retried with exponential back-off, 'failed' after MAX_ATTEMPTS.
+- other failures: retried with exponential back-off, 'failed' after MAX_ATTEMPTS;
+- broadcast rows (broadcast_id set) carry no text: it is read from the broadcast row,
+  with its status at most every BROADCAST_RECHECK seconds; rows of a cancelled broadcast
+  are skipped (the cancel marked them 'cancelled'; a 429 cannot make them pending again).
 
-Each row is marked the moment its send returns, in its own short transaction, so a
-dispatcher killed mid-broadcast leaves at most the message in flight undecided; its
-lease expires and another dispatcher takes the row.
+Each row is marked the moment its send returns, and its sender waits until that mark is
+committed before it takes another row, so a dispatcher killed mid-broadcast leaves at
+most the messages in flight (one per concurrent sender) undecided; their lease expires
+and another dispatcher takes them. The marks are group-committed: those that arrive
+while one transaction commits go together in the next (one statement per kind of
+outcome), instead of a transaction per row.
+
+stop() stops taking work: a row whose send has not begun is handed back at once (pending
+again, for any dispatcher), a send that has begun runs to its end and is recorded, even
+if the dispatcher is cancelled meanwhile.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import outbox
+from bot import metrics, outbox
+from bot.broadcasts import body
 from bot.channels.base import Delivery, Sender
-from storage.models import Learner, LearnerStatus, OutboxMessage, OutboxStatus
+from bot.messages import Outbound
+from storage.models import (
+    Broadcast,
+    BroadcastStatus,
+    Learner,
+    LearnerStatus,
+    OutboxMessage,
+    OutboxStatus,
+)
 from storage.types import utcnow
 
 log = logging.getLogger("hocai.dispatcher")
@@ -33,35 +55,80 @@ BACKOFF_FIRST = timedelta(seconds=5)
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 CLAIM_BATCH = 200
 IDLE_SLEEP = 1.0  # seconds to wait when nothing is due
+BROADCAST_RECHECK = 1.0  # seconds a broadcast's status is trusted before it is read again
+COMMIT_ATTEMPTS = 3  # a group commit that hits a deadlock or a dropped connection is retried
+
+
+@dataclass
+class _Mark:
+    """One row's outcome, waiting to be committed."""
+
+    row_id: int
+    values: dict  # outbox columns
+    only_if_sending: bool  # back to pending only if no cancel marked it meanwhile
+    learner_id: int | None
+    learner: dict | None  # learner columns (unreachable, the choices on screen)
+    done: asyncio.Future
+
+
+INFLIGHT_GRACE = 30.0  # seconds a cancelled dispatcher waits for the sends it began
 
 
 class RateLimiter:
-    """A token bucket (rate per second, burst of one second's worth) with a pause."""
+    """At most `rate` sends a second, with a pause (429). 0: uncapped.
+
+    Two rules together. Pacing: a token bucket refilled at `rate` that holds at most a
+    tenth of a second's worth, so time lost to a busy event loop is caught up while sends
+    stay spread out. The hard cap: a log of the sends of the last second, and none while
+    it holds `rate` of them, so no one-second window ever holds more than the rate (a
+    bucket alone lets an idle moment's tokens and the next second's refill add up; a
+    bucket of one token keeps to the rate but loses every late wake-up for good).
+    """
+
+    CATCH_UP = 0.1  # seconds of sends the bucket may hold
 
     def __init__(self, rate: float, monotonic: Callable[[], float] = time.monotonic):
         self.rate = rate
         self.monotonic = monotonic
+        self.capacity = max(1.0, rate * self.CATCH_UP) if rate else 0.0
         self.tokens = min(rate, 1.0) if rate else 0.0
         self.updated = monotonic()
         self.paused_until = 0.0
+        self.window = max(1, int(rate)) if rate else 0  # sends allowed per span
+        self.span = self.window / rate if rate else 0.0  # 1 s (longer for a rate below 1)
+        self.sent: deque[float] = deque()
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.monotonic() + seconds)
 
     async def acquire(self) -> None:
-        while True:
-            now = self.monotonic()
-            if now < self.paused_until:
-                await asyncio.sleep(self.paused_until - now)
-                continue
-            if not self.rate:  # 0 = uncapped
-                return
-            self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            await asyncio.sleep((1 - self.tokens) / self.rate)
+        while (wait := self._take()) is not None:
+            await asyncio.sleep(wait)
+
+    def try_acquire(self) -> bool:
+        """Take a send now if one is free, without waiting."""
+        return self._take() is None
+
+    def _take(self) -> float | None:
+        """None: a send is taken; else how long to wait before asking again."""
+        now = self.monotonic()
+        if now < self.paused_until:
+            return self.paused_until - now
+        if not self.rate:  # 0 = uncapped
+            return None
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        while self.sent and self.sent[0] <= now - self.span:
+            self.sent.popleft()
+        full = len(self.sent) >= self.window
+        if self.tokens >= 1 and not full:
+            self.tokens -= 1
+            self.sent.append(now)
+            return None
+        wait = (1 - self.tokens) / self.rate if self.tokens < 1 else 0.0
+        if full:
+            wait = max(wait, self.sent[0] + self.span - now)
+        return max(wait, 0.0005)
 
 
 class Dispatcher:
@@ -72,14 +139,28 @@ class Dispatcher:
         rates: dict[str, float],
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 32,
+        lease: timedelta = outbox.LEASE,
     ):
         self.sessions = sessions
         self.senders = senders
         self.limiters = {name: RateLimiter(rates.get(name, 0)) for name in senders}
         self.clock = clock
         self.concurrency = concurrency
+        self.lease = lease
+        # Claim no more than the channels can send in half a lease, so a batch is sent
+        # (or handed back) before its lease runs out.
+        capped = [r for name, r in rates.items() if name in senders and r > 0]
+        lease_s = lease.total_seconds()
+        self.batch = max(1, min(CLAIM_BATCH, int(min(capped) * lease_s / 2))) if capped else None
         self.last_to_chat: dict[tuple[str, str], float] = {}
         self.stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task] = set()  # sends begun (shielded)
+        # broadcast id -> (status, messages), or None for no such broadcast; when read
+        self._broadcasts: dict[int, tuple[str, list] | None] = {}
+        self._broadcasts_read: dict[int, float] = {}
+        self._broadcasts_lock = asyncio.Lock()
+        self._marks: list[_Mark] = []  # waiting for the next group commit
+        self._committer: asyncio.Task | None = None
 
     async def run(self) -> None:
         """Send until stop() is called."""
@@ -90,42 +171,96 @@ class Dispatcher:
                     await asyncio.wait_for(self.stopping.wait(), IDLE_SLEEP)
 
     def stop(self) -> None:
+        """Take no new row; the sends that have begun finish (see run_once)."""
         self.stopping.set()
 
     async def run_once(self, limit: int = CLAIM_BATCH) -> int:
         """Claim one batch of due rows and send them. Returns how many were handled."""
+        if self.stopping.is_set():
+            return 0
+        limit = min(limit, self.batch or limit)
         async with self.sessions() as session, session.begin():
-            rows = await outbox.claim(session, self.clock(), limit, list(self.senders))
+            rows = await outbox.claim(
+                session, self.clock(), limit, list(self.senders), lease=self.lease
+            )
             session.expunge_all()
         if not rows:
             return 0
         queue: asyncio.Queue[OutboxMessage] = asyncio.Queue()
         for r in rows:
             queue.put_nowait(r)
-        workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        unsent: list[int] = []
+        workers = [
+            asyncio.create_task(self._worker(queue, unsent)) for _ in range(self.concurrency)
+        ]
         try:
             await queue.join()
         finally:
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            if not queue.empty():  # stopped early: hand the unsent rows back at once
-                await self._release([queue.get_nowait().id for _ in range(queue.qsize())])
+            unsent += [queue.get_nowait().id for _ in range(queue.qsize())]
+            if self._inflight:  # cancelled: the sends that began are recorded first
+                await asyncio.wait(set(self._inflight), timeout=INFLIGHT_GRACE)
+            if unsent:  # stopped early: hand the rows not begun back at once
+                await self._release(unsent)
         return len(rows)
 
-    async def _worker(self, queue: asyncio.Queue) -> None:
+    async def _worker(self, queue: asyncio.Queue, unsent: list[int]) -> None:
         while True:
             row = await queue.get()
+            begun = False
             try:
+                if not await self._turn(row):  # stopping: not begun, handed back
+                    unsent.append(row.id)
+                    continue
+                begun = True
                 # Shielded: once a send starts, its outcome is recorded even if this
                 # dispatcher is being cancelled, so a stop never leaves a sent row 'sending'.
-                await asyncio.shield(self._send(row))
+                send = asyncio.ensure_future(self._send(row))
+                self._inflight.add(send)
+                send.add_done_callback(self._inflight.discard)
+                await asyncio.shield(send)
             except asyncio.CancelledError:
+                if not begun:
+                    unsent.append(row.id)
                 raise
             except Exception:
                 log.exception("outbox row %s: unexpected error", row.id)
             finally:
                 queue.task_done()
+
+    async def _turn(self, row: OutboxMessage) -> bool:
+        """Wait for this row's turn: one message a second per chat, the channel's rate,
+        its 429 pause. False when the dispatcher is stopped first."""
+        if self.stopping.is_set():
+            return False
+        key = (row.channel, row.user_id)
+        now = time.monotonic()
+        if (
+            self.last_to_chat.get(key, -1e9) + PER_CHAT_INTERVAL <= now
+            and self.limiters[row.channel].try_acquire()
+        ):  # its turn is now: no tasks to make (the common case)
+            self.last_to_chat[key] = now
+            return True
+
+        async def wait() -> None:
+            delay = self.last_to_chat.get(key, -1e9) + PER_CHAT_INTERVAL - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self.limiters[row.channel].acquire()
+
+        turn = asyncio.ensure_future(wait())
+        stopped = asyncio.ensure_future(self.stopping.wait())
+        try:
+            await asyncio.wait({turn, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            turn.cancel()
+            stopped.cancel()
+        if self.stopping.is_set() or turn.cancelled() or not turn.done():
+            return False
+        self.last_to_chat[key] = time.monotonic()
+        return True
 
     async def _release(self, ids: list[int]) -> None:
         async with self.sessions() as session, session.begin():
@@ -136,22 +271,50 @@ class Dispatcher:
             )
 
     async def _send(self, row: OutboxMessage) -> None:
-        key = (row.channel, row.user_id)
-        wait = self.last_to_chat.get(key, -1e9) + PER_CHAT_INTERVAL - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
         limiter = self.limiters[row.channel]
-        await limiter.acquire()
-        self.last_to_chat[key] = time.monotonic()
         messages = outbox.decode(row.messages)
+        if row.broadcast_id is not None:
+            found = await self._broadcast(row.broadcast_id)
+            if found is not None and found[0] == BroadcastStatus.cancelled:
+                return  # the cancel marked this row; nothing to send or record
+            if not messages:
+                if found is None:
+                    await self._record(row, Delivery("failed", error="no broadcast"), [])
+                    return
+                messages = found[1]
         try:
             result = await self.senders[row.channel].deliver(row.user_id, messages)
         except Exception as e:  # a sender bug must not stop the dispatcher
             log.exception("deliver failed on %s", row.channel)
             result = Delivery("failed", error=type(e).__name__)
+        metrics.observe_send(row.channel, row.kind, result.status)
         if result.status == "retry" and result.retry_after:
             limiter.pause(result.retry_after)
         await self._record(row, result, messages)
+
+    async def _broadcast(self, broadcast_id: int) -> tuple[str, list] | None:
+        """(status, messages) of a broadcast, read again after BROADCAST_RECHECK seconds."""
+
+        def fresh() -> bool:
+            read = self._broadcasts_read.get(broadcast_id)
+            return read is not None and time.monotonic() - read < BROADCAST_RECHECK
+
+        if not fresh():
+            async with self._broadcasts_lock:
+                if not fresh():
+                    async with self.sessions() as session:
+                        found = (
+                            await session.execute(
+                                select(Broadcast.status, Broadcast.text, Broadcast.link).where(
+                                    Broadcast.id == broadcast_id
+                                )
+                            )
+                        ).first()
+                    self._broadcasts[broadcast_id] = (
+                        (found.status, [Outbound(body(found.text, found.link))]) if found else None
+                    )
+                    self._broadcasts_read[broadcast_id] = time.monotonic()
+        return self._broadcasts.get(broadcast_id)
 
     async def _record(self, row: OutboxMessage, result: Delivery, messages) -> None:
         now = self.clock()
@@ -176,17 +339,99 @@ class Dispatcher:
             }
         else:
             values |= {"status": OutboxStatus.failed, "error": result.error[:200] or "failed"}
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+        learner = None
+        if row.learner_id is not None and result.status == "blocked":
+            learner = {"status": LearnerStatus.unreachable}
+        elif row.learner_id is not None and result.status == "sent":
+            offered = [m.choices for m in messages if m.choices]
+            if offered:  # typed numbers now refer to this message's choices
+                learner = {"choices": [[c.label, c.action] for c in offered[-1]]}
+        mark = _Mark(
+            row.id,
+            values,
+            values["status"] == OutboxStatus.pending,
+            row.learner_id,
+            learner,
+            asyncio.get_running_loop().create_future(),
+        )
+        self._marks.append(mark)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.ensure_future(self._commit_marks())
+        await mark.done  # committed: only now may this sender take another row
+
+    async def _commit_marks(self) -> None:
+        """Commit the waiting marks, a group per transaction, until none are left."""
+        while self._marks:
+            marks, self._marks = self._marks, []
+            for attempt in range(1, COMMIT_ATTEMPTS + 1):
+                try:
+                    await self._write_marks(marks)
+                except DBAPIError as e:
+                    if attempt < COMMIT_ATTEMPTS:
+                        log.warning("outbox marks: %s, retrying", type(e.orig).__name__)
+                        await asyncio.sleep(0.05 * attempt)
+                        continue
+                    error: BaseException | None = e
+                except Exception as e:  # noqa: BLE001  (handed to the waiting senders)
+                    error = e
+                else:
+                    error = None
+                for mark in marks:
+                    if not mark.done.done():
+                        if error is None:
+                            mark.done.set_result(None)
+                        else:
+                            mark.done.set_exception(error)
+                break
+
+    async def _write_marks(self, marks: list[_Mark]) -> None:
+        """One transaction: an executemany per kind of outcome, rows in id order (a
+        consistent lock order with other writers)."""
+        outbox_t, learner_t = OutboxMessage.__table__, Learner.__table__
+        # The common case, a plain "sent", is one statement for the whole group.
+        sent = sorted(
+            (m for m in marks if m.values["status"] == OutboxStatus.sent and not m.learner),
+            key=lambda m: m.row_id,
+        )
+        rows: dict[tuple, list[dict]] = defaultdict(list)
+        learners: dict[tuple, list[dict]] = defaultdict(list)
+        sent_ids = {m.row_id for m in sent}
+        for m in sorted(marks, key=lambda m: m.row_id):
+            if m.row_id in sent_ids:
+                continue
+            rows[(tuple(sorted(m.values)), m.only_if_sending)].append(
+                {"b_id": m.row_id, **{f"b_{k}": v for k, v in m.values.items()}}
             )
-            if row.learner_id is None:
-                return
-            learner = update(Learner).where(Learner.id == row.learner_id)
-            if result.status == "blocked":
-                await session.execute(learner.values(status=LearnerStatus.unreachable))
-            elif result.status == "sent":
-                offered = [m.choices for m in messages if m.choices]
-                if offered:  # typed numbers now refer to this message's choices
-                    choices = [[c.label, c.action] for c in offered[-1]]
-                    await session.execute(learner.values(choices=choices))
+            if m.learner:
+                learners[tuple(sorted(m.learner))].append(
+                    {"b_id": m.learner_id, **{f"b_{k}": v for k, v in m.learner.items()}}
+                )
+        async with self.sessions() as session, session.begin():
+            if sent:
+                await session.execute(
+                    outbox_t.update()
+                    .where(outbox_t.c.id.in_([m.row_id for m in sent]))
+                    .values(
+                        status=OutboxStatus.sent,
+                        sent_at=max(m.values["sent_at"] for m in sent),
+                        error=None,
+                        claimed_until=None,
+                        attempts=outbox_t.c.attempts + 1,  # each was claimed: none moved
+                    )
+                )
+            for (keys, only_if_sending), params in rows.items():
+                stmt = (
+                    outbox_t.update()
+                    .where(outbox_t.c.id == bindparam("b_id"))
+                    .values({k: bindparam(f"b_{k}") for k in keys})
+                )
+                if only_if_sending:
+                    stmt = stmt.where(outbox_t.c.status == OutboxStatus.sending)
+                await session.execute(stmt, params)
+            for keys, params in sorted(learners.items()):
+                stmt = (
+                    learner_t.update()
+                    .where(learner_t.c.id == bindparam("b_id"))
+                    .values({k: bindparam(f"b_{k}") for k in keys})
+                )
+                await session.execute(stmt, sorted(params, key=lambda p: p["b_id"]))

@@ -5,10 +5,13 @@ Every inbound is handled in one database transaction: the update id is claimed f
 conversation state is saved with it. Nothing that matters lives only in memory.
 """
 
+import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
 from datetime import datetime, time
+from time import perf_counter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
@@ -16,8 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
-from bot import reminders, schedule
-from bot.flows import account, assessment, glossary, learning, onboarding, practice, review, staff
+from bot import metrics, reminders, schedule
+from bot.flows import (
+    account,
+    assessment,
+    broadcast,
+    glossary,
+    learning,
+    onboarding,
+    practice,
+    review,
+    staff,
+)
 from bot.flows.ask import ASK_PROMPT
 from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
@@ -44,6 +57,7 @@ COMMANDS = {
     "help": A.HELP,
     "menu": A.MENU,
     "dangnhap": "dangnhap",  # staff: a dashboard login link (bot/flows/staff.py)
+    "thongbao": "thongbao",  # staff: broadcasts (bot/flows/broadcast.py)
 }
 NEW_LEARNER_RETRIES = 2
 
@@ -79,14 +93,28 @@ class Tutor:
         self.quiet = quiet
         # The AI tutor (bot/tutor): offline unless built from settings with a model.
         self.answerer = answerer or Answerer(catalog)
+        # SQLite has one writer at a time: transactions wait their turn here, in order,
+        # rather than in SQLite's busy handler, which sleeps in growing steps and leaves
+        # the database idle meanwhile (docs/PERFORMANCE.md, webhook benchmark).
+        bind = getattr(sessions, "kw", {}).get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._one_writer = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
+        started = perf_counter()
+        try:
+            return await self._handle(inbound)
+        finally:
+            metrics.observe_update(inbound, perf_counter() - started)
+
+    async def _handle(self, inbound: Inbound) -> list[Outbound]:
         for attempt in range(NEW_LEARNER_RETRIES):
             try:
                 out = await self._handle_once(inbound)
                 # Model calls run here, after the commit: no transaction waits on them.
                 return await self.answerer.finish(out, self.sessions)
             except DuplicateUpdate:
+                metrics.DUPLICATES.labels(inbound.channel).inc()
                 log.info("duplicate update dropped channel=%s", inbound.channel)
                 return []
             except IntegrityError:
@@ -99,7 +127,7 @@ class Tutor:
         return [ERROR]
 
     async def _handle_once(self, inbound: Inbound) -> list[Outbound]:
-        async with self.sessions() as session, session.begin():
+        async with self._one_writer, self.sessions() as session, session.begin():
             repo = Repository(session)
             if inbound.update_id:
                 await repo.claim_update(inbound.channel, inbound.update_id)
@@ -150,6 +178,12 @@ class Tutor:
             ctx.action = A.parse(inbound.action)
             if ctx.action is None:
                 return self._refuse(ctx)
+        elif learner.state in broadcast.TEXT_STATES and not text.startswith("/"):
+            # Staff typing an announcement: line breaks kept; the channels' limit, not
+            # the chat's, applies (the flow checks it).
+            ctx.action = self._choice_from_text(learner, text)
+            if ctx.action is None:
+                ctx.text = broadcast.clean_text(inbound.text)
         elif len(text) > MAX_INPUT_CHARS:
             return [too_long(MAX_INPUT_CHARS)]
         elif learner.state != "new" and not has_letters_or_digits(text):
@@ -162,6 +196,12 @@ class Tutor:
         command, arg = parse_command(ctx.text) if ctx.action is None else (None, None)
         if command == "dangnhap":
             return await staff.login_link(ctx)
+        if command == "thongbao" or broadcast.claims(ctx):
+            out = await broadcast.route(ctx, command)
+            if out is not None:
+                return out
+            if command == "thongbao":  # not staff: what /trogiup gives, as for anyone
+                command = "trogiup"
         if learner.state in onboarding.STATES:
             if command == "start" or learner.state == "new":
                 return onboarding.start(ctx, arg if command == "start" else None)

@@ -12,11 +12,11 @@ from collections import defaultdict
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
-from bot import outbox, schedule
+from bot import metrics, outbox, schedule
 from bot.messages import Choice, Outbound
 from lessons.loader import Catalog
 from storage.models import Learner, LearnerStatus, LessonProgress, ReviewItem
@@ -104,9 +104,10 @@ async def tick(
         done, reviews = await _done_and_reviews(session, [ln.id for ln in learners], now)
         today = schedule.local_day(now, tz).isoformat()
         local_now = now.astimezone(tz).time()
-        rows = []
+        rows, changes = [], []
         for ln in learners:
             slot = ln.next_reminder_at
+            ignored, weekly = ln.reminders_ignored, ln.reminder_weekly
             send = (
                 ln.reminder_time is not None
                 and ln.last_study_on != today
@@ -127,12 +128,27 @@ async def tick(
                         learner_id=ln.id,
                     )
                 )
-                ln.reminders_ignored += 1
-                ln.reminder_weekly = ln.reminders_ignored >= DAILY_LIMIT
-            if ln.reminders_ignored >= WEEKLY_LIMIT:
-                ln.status, ln.next_reminder_at = LearnerStatus.dormant, None
+                ignored += 1
+                weekly = ignored >= DAILY_LIMIT
+            status, next_at = ln.status, None
+            if ignored >= WEEKLY_LIMIT:
+                status = LearnerStatus.dormant
             else:
-                ln.next_reminder_at = schedule.next_slot(
-                    ln.reminder_time, ln.reminder_days, max(slot, now), ln.reminder_weekly, tz
+                next_at = schedule.next_slot(
+                    ln.reminder_time, ln.reminder_days, max(slot, now), weekly, tz
                 )
-        return await outbox.enqueue_many(session, rows)
+            changes.append(
+                {
+                    "id": ln.id,
+                    "reminders_ignored": ignored,
+                    "reminder_weekly": weekly,
+                    "status": status,
+                    "next_reminder_at": next_at,
+                }
+            )
+        # One UPDATE by primary key for the batch (executemany), not the unit of work's
+        # change tracking and flush of each learner object (docs/PERFORMANCE.md).
+        await session.execute(update(Learner), changes)
+        queued = await outbox.enqueue_many(session, rows)
+    metrics.REMINDERS_QUEUED.inc(queued)  # counted once the transaction has committed
+    return queued

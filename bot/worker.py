@@ -5,7 +5,7 @@ also hold, so a worker can stop at any point and another carries on.
 
 import asyncio
 import logging
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -26,10 +26,12 @@ class Worker:
         self.settings = settings
         self.tutor = tutor
         rates = {"telegram": settings.telegram_rate, "zalo": settings.zalo_rate}
-        self.dispatcher = Dispatcher(tutor.sessions, senders, rates, clock=tutor.clock)
+        lease = timedelta(seconds=settings.outbox_lease_seconds)
+        self.dispatcher = Dispatcher(tutor.sessions, senders, rates, clock=tutor.clock, lease=lease)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.quiet = parse_quiet_hours(settings.quiet_hours)
         self._dispatch_task: asyncio.Task | None = None
+        self._tick_task: asyncio.Task | None = None  # the tick running now, if any
 
     async def tick(self) -> int:
         """Queue everything due now. Returns the number of messages queued."""
@@ -47,7 +49,31 @@ class Worker:
                 break
         if queued:
             log.info("tick queued %d reminders", queued)
-        return queued
+        # Broadcasts: start the due ones, queue recipients a batch per transaction, finish
+        # and report the decided ones. A broadcast keeps at most two ticks' worth of sends
+        # pending, so reminders queued meanwhile are not held back behind all of it.
+        from bot import broadcasts
+
+        s = self.settings
+        rates = (s.telegram_rate, s.zalo_rate)
+        ahead = 2 * s.scheduler_tick_seconds * max(rates)
+        backlog = None if not all(rates) else max(broadcasts.BATCH, int(ahead))
+        announced = 0
+        for _ in range(MAX_BATCHES_PER_TICK):
+            n = await broadcasts.tick(
+                self.tutor.sessions,
+                self.tutor.catalog,
+                self.tutor.clock(),
+                settings=s,
+                tz=self.tutor.tz,
+                backlog=backlog,
+            )
+            announced += n
+            if not n:
+                break
+        if announced:
+            log.info("tick queued %d broadcast messages", announced)
+        return queued + announced
 
     async def start(self) -> None:
         self.scheduler.add_job(
@@ -62,14 +88,31 @@ class Worker:
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._safe_tick()))
 
     async def _safe_tick(self) -> None:
+        if self.dispatcher.stopping.is_set():
+            return
+        self._tick_task = asyncio.current_task()
         try:
             await self.tick()
         except Exception:  # a bad tick must not stop the scheduler
             log.exception("tick failed")
+        finally:
+            self._tick_task = None
 
-    async def stop(self) -> None:
-        """Stop taking work; let the dispatcher finish the batch in flight."""
-        self.scheduler.shutdown(wait=False)
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop taking work and let what is in flight finish: the tick running now, the
+        sends that have begun. Rows not begun go back to the outbox at once. After `grace`
+        seconds (default SHUTDOWN_GRACE_SECONDS; 0: at once) the rest is cancelled: a
+        cancelled tick rolls back, and a send already begun is still recorded."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.dispatcher.stop()
-        if self._dispatch_task:
-            await self._dispatch_task
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        tasks = [t for t in (self._dispatch_task, self._tick_task) if t and not t.done()]
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        for task in late:
+            task.cancel()
+        for result in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.error("worker task ended with %s", type(result).__name__)

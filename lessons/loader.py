@@ -76,7 +76,9 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[object, dict[tuple,
     except UnicodeDecodeError as e:
         problems.append(Problem(path, 1, f"not UTF-8 text ({e.reason})"))
         return None
-    loader = yaml.SafeLoader(text)
+    # libyaml's parser when PyYAML has it (it gives the same nodes and marks): the pure
+    # Python one took most of `hocai chat`'s start-up (docs/PERFORMANCE.md, cold start).
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:

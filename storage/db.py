@@ -1,10 +1,11 @@
 """The database engine (SQLite file or Postgres) and migrations."""
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# Postgres advisory lock held while migrating: processes starting together (serve and
+# worker replicas) migrate one after the other, the later ones finding nothing to do.
+MIGRATION_LOCK_KEY = 0x686F636169_0002
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,7 +31,10 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            url,
+            echo=echo,
+            hide_parameters=not echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -40,7 +47,9 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    # hide_parameters: an error message never carries row values (names, message text)
+    # into the logs; SQL_ECHO shows them, for debugging only.
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=not echo)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -63,6 +72,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # released at commit
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         await conn.run_sync(_run)
 
 
@@ -74,3 +85,25 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(_rev)
+
+
+@lru_cache
+def script_heads() -> frozenset[str]:
+    """The head revision(s) of the migration scripts shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return frozenset(ScriptDirectory.from_config(cfg).get_heads())
+
+
+async def current_heads(engine: AsyncEngine) -> set[str]:
+    """The revision(s) the database is at (empty before the first migration). A plain
+    query, cheap enough for every readiness probe."""
+    from sqlalchemy import inspect
+
+    async with engine.connect() as conn:
+        if not await conn.run_sync(lambda c: inspect(c).has_table("alembic_version")):
+            return set()  # never migrated
+        rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+        return {r[0] for r in rows}

@@ -192,6 +192,7 @@ class OutboxStatus(StrEnum):
     sent = "sent"
     blocked = "blocked"  # the chat is unreachable (403)
     failed = "failed"  # gave up after MAX_ATTEMPTS
+    cancelled = "cancelled"  # its broadcast was cancelled before it was sent
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -349,3 +350,53 @@ class TutorAnswer(SQLModel, table=True):
     latency_ms: int = 0
     feedback: int | None = None  # +1 👍, -1 👎, None: not given
     created_at: datetime = _created()
+
+
+# --- Staff broadcasts (issue 7) ----------------------------------------------------------
+
+
+class BroadcastStatus(StrEnum):
+    scheduled = "scheduled"  # waits for scheduled_at
+    queueing = "queueing"  # its outbox rows are being written, a batch per transaction
+    sending = "sending"  # every row is queued; the dispatcher is sending them
+    done = "done"  # every row is decided (sent, blocked, failed)
+    cancelled = "cancelled"
+
+
+class Broadcast(SQLModel, table=True):
+    """An announcement by a staff member or admin to the learners of their scope.
+
+    The delivery rows are outbox rows (one per recipient, dedup key "bc:<id>:<learner
+    id>", broadcast_id set); the text is kept here once rather than in each of them. A
+    draft lives in the author's conversation state: a row exists only once confirmed.
+    """
+
+    __tablename__ = "broadcast"
+    __table_args__ = (sa.Index("ix_broadcast_status_scheduled", "status", "scheduled_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_channel: str = Field(max_length=16)
+    author_user_id: str = Field(max_length=64)
+    author_role: str = Field(max_length=8)  # admin | staff, when it was created
+    # {"kind": province|commune|unit, "commune": code, "unit_id": id}, when it was created
+    author_scope: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What was asked ({"kind", "value"}), the filter it became inside the author's scope
+    # ({"commune", "unit_id", "group"}), "not_trained", and a Vietnamese label.
+    audience: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    commune_code: int | None = Field(default=None, index=True)  # where the audience lies
+    unit_id: int | None = Field(default=None, index=True)
+    text: str = Field(sa_column=Column(sa.Text, nullable=False))
+    link: str | None = Field(default=None, max_length=512)
+    status: str = Field(default=BroadcastStatus.queueing, max_length=12)
+    scheduled_at: datetime | None = _ts()  # None: send now
+    created_at: datetime = _created()
+    started_at: datetime | None = _ts()  # queueing began
+    finished_at: datetime | None = _ts()  # done or cancelled
+    recipients: int = 0  # counted at confirmation, again when queueing starts, then = queued
+    queued: int = 0  # outbox rows written so far
+    queued_through: int = 0  # the last learner id queued: queueing resumes after it
+    last_learner_id: int | None = None  # the audience is fixed to learners up to this id
+    delivered: int | None = None  # final counts, when done or cancelled
+    blocked: int | None = None
+    failed: int | None = None
+

@@ -1,6 +1,7 @@
 """CLI commands of the admin side (wired into `hocai` by bot/cli.py):
 
   hocai admin add|remove|list|link, hocai admin token create|list|revoke
+  hocai staff add|remove|list (core staff: --scope province|commune:CODE|unit:CODE)
   hocai units import CSV, hocai units links --out DIR
   hocai export progress --format xlsx|csv [--out FILE|DIR] [--commune] [--unit] [--group]
   hocai targets show [--json], hocai targets base KEY POPULATION [--source]
@@ -18,13 +19,13 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot import communes
 from bot.config import Settings, get_settings
 from lessons.limits import LEARNER_GROUPS
 
-COMMANDS = ("admin", "export", "targets", "demo", "web")
+COMMANDS = ("admin", "staff", "export", "targets", "demo", "web")
 CLI_ACTOR = "admin:cli"
 
 
@@ -52,6 +53,20 @@ def add_parsers(sub, unit_sub) -> None:
     tok_sub.add_parser("list", help="list tokens (never their values)")
     revoke = tok_sub.add_parser("revoke", help="revoke a token")
     revoke.add_argument("id", type=int)
+
+    stf = sub.add_parser("staff", help="core staff: who may broadcast and see their scope")
+    stf_sub = stf.add_subparsers(dest="what", required=True)
+    sadd = stf_sub.add_parser("add", help="make a chat a staff member with a scope")
+    _chat_args(sadd)
+    sadd.add_argument(
+        "--scope",
+        required=True,
+        help="province, commune:CODE (commune code) or unit:CODE (unit join code)",
+    )
+    sadd.add_argument("--name", help="how the dashboard greets them")
+    srm = stf_sub.add_parser("remove", help="remove a staff member's role")
+    _chat_args(srm)
+    stf_sub.add_parser("list", help="list staff members and their scopes")
 
     imp = unit_sub.add_parser("import", help="import units from a CSV (upsert by code)")
     imp.add_argument("csv", type=Path)
@@ -116,6 +131,8 @@ def dispatch(args) -> int:
     settings = get_settings()
     if args.cmd == "admin":
         return asyncio.run(_admin(args, settings))
+    if args.cmd == "staff":
+        return asyncio.run(_staff(args))
     if args.cmd == "units":
         return asyncio.run(_units(args, settings))
     if args.cmd == "export":
@@ -138,58 +155,32 @@ def _err(text: str) -> int:
 
 
 async def _admin(args, settings: Settings) -> int:
-    from bot.admin import tokens
+    from bot.admin import staff, tokens
     from bot.admin.roles import Role, principal_for
-    from storage.models import ApiToken, AuditLog, StaffRole, Unit
+    from storage.models import ApiToken, AuditLog, StaffRole
     from storage.types import utcnow
 
     async with _db(settings) as (_engine, sessions), sessions() as session, session.begin():
         now = utcnow()
         if args.what == "add":
-            scope, commune, unit_id = "province", None, None
-            if args.role == "staff" and args.commune is not None:
-                if args.commune not in communes.by_code():
-                    return _err(f"no commune with code {args.commune} in Thái Nguyên")
-                scope, commune = "commune", args.commune
-            elif args.role == "staff" and args.unit:
-                unit = (
-                    await session.execute(select(Unit).where(Unit.code == args.unit.upper()))
-                ).scalar_one_or_none()
-                if unit is None:
-                    return _err(f"no unit with code {args.unit}")
-                scope, unit_id = "unit", unit.id
-            row = (
-                await session.execute(
-                    select(StaffRole).where(
-                        StaffRole.channel == args.channel,
-                        StaffRole.channel_user_id == args.user_id,
-                    )
+            if args.commune is not None:
+                spec = staff.ScopeSpec("commune", commune=args.commune)
+            elif args.unit:
+                spec = staff.ScopeSpec("unit", unit_code=args.unit.upper())
+            else:
+                spec = staff.ScopeSpec("province")
+            try:
+                row = await staff.grant(
+                    session, args.channel, args.user_id, args.role, spec, CLI_ACTOR, args.name
                 )
-            ).scalar_one_or_none()
-            row = row or StaffRole(channel=args.channel, channel_user_id=args.user_id, role="")
-            row.role, row.scope, row.commune_code, row.unit_id = args.role, scope, commune, unit_id
-            row.name = args.name or row.name
-            session.add(row)
-            session.add(
-                AuditLog(
-                    actor=CLI_ACTOR,
-                    action="role_set",
-                    detail={"channel": args.channel, "role": args.role, "scope": scope},
-                )
-            )
-            print(f"{args.channel}:{args.user_id} is now {args.role} ({scope})")
+            except staff.GrantError as e:
+                return _err(str(e))
+            print(f"{args.channel}:{args.user_id} is now {args.role} ({row.scope})")
             return 0
         if args.what == "remove":
-            res = await session.execute(
-                delete(StaffRole).where(
-                    StaffRole.channel == args.channel, StaffRole.channel_user_id == args.user_id
-                )
-            )
-            session.add(
-                AuditLog(actor=CLI_ACTOR, action="role_removed", detail={"channel": args.channel})
-            )
-            print("removed" if res.rowcount else "no role for that chat")
-            return 0 if res.rowcount else 1
+            removed = await staff.revoke(session, args.channel, args.user_id, CLI_ACTOR)
+            print("removed" if removed else "no role for that chat")
+            return 0 if removed else 1
         if args.what == "list":
             rows = (await session.execute(select(StaffRole).order_by(StaffRole.id))).scalars()
             for r in rows:
@@ -238,6 +229,43 @@ async def _admin(args, settings: Settings) -> int:
         session.add(AuditLog(actor=CLI_ACTOR, action="api_token_revoked", detail={"id": args.id}))
         print("revoked" if ok else "no such active token")
         return 0 if ok else 1
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+async def _staff(args) -> int:
+    """hocai staff add|remove|list: core staff with a scope (admins: hocai admin add)."""
+    from bot.admin import staff
+
+    settings = get_settings()
+    async with _db(settings) as (_engine, sessions), sessions() as session, session.begin():
+        if args.what == "add":
+            try:
+                spec = staff.parse_scope(args.scope)
+                row = await staff.grant(
+                    session, args.channel, args.user_id, "staff", spec, CLI_ACTOR, args.name
+                )
+            except staff.GrantError as e:
+                return _err(str(e))
+            where = {"unit": f" {spec.unit_code}", "commune": f" {row.commune_code}"}
+            scope = row.scope + where.get(row.scope, "")
+            print(f"{args.channel}:{args.user_id} is now staff ({scope})")
+            return 0
+        if args.what == "remove":
+            removed = await staff.revoke(session, args.channel, args.user_id, CLI_ACTOR, "staff")
+            print(
+                "removed" if removed else "no staff role for that chat (admins: hocai admin remove)"
+            )
+            return 0 if removed else 1
+        rows = await staff.roles(session, role="staff")
+        for r, where in rows:
+            seen = r.last_seen_at.isoformat(timespec="minutes") if r.last_seen_at else "-"
+            chat = f"{r.channel}:{r.channel_user_id}"
+            print(f"{chat:<24} {where:<28} seen {seen}  {r.name or ''}")
+        if not rows:
+            print("no staff yet: hocai staff add --channel … --user-id … --scope …")
+        return 0
 
 
 # --- units -------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ Every permission decision of the dashboard, the admin API and the CLI goes throu
 `narrow` here. Nothing else decides.
 
 - admin: everything, the whole province.
-- staff: reports, learners, exports and unit join links inside their scope; a filter
-  outside it is refused (403), no filter means "all of my scope".
+- staff: reports, learners, exports, unit join links and broadcasts (announcements to
+  learners) inside their scope; a filter outside it is refused (403), no filter means
+  "all of my scope".
 - learner (anyone else, including a former staff member): nothing.
 
 A role belongs to a chat (channel + user id), not to a learner row; admins may also be
@@ -33,11 +34,12 @@ class Perm(StrEnum):
     view = "view"  # overview, targets, communes, units, learners (in scope)
     export = "export"  # progress exports (in scope)
     unit_links = "unit_links"  # join links and QR codes of units (in scope)
+    broadcast = "broadcast"  # announcements to learners (in scope)
     import_units = "import_units"  # admin only
     manage = "manage"  # roles and API tokens: admin only
 
 
-STAFF_PERMS = frozenset({Perm.view, Perm.export, Perm.unit_links})
+STAFF_PERMS = frozenset({Perm.view, Perm.export, Perm.unit_links, Perm.broadcast})
 
 
 class Forbidden(Exception):
@@ -127,6 +129,27 @@ def narrow(who: Principal | None, perm: Perm, wanted: Filter, unit_commune: int 
     if scope.kind == "unit":
         return replace(wanted, unit_id=scope.unit_id)
     return wanted
+
+
+def still_within(
+    who: Principal | None, perm: Perm, flt: Filter, unit_commune: int | None = None
+) -> bool:
+    """Is a filter narrowed earlier (e.g. a scheduled broadcast's audience) still wholly
+    inside the caller's scope now? False if it is refused or narrowing it would change it."""
+    try:
+        return narrow(who, perm, flt, unit_commune) == flt
+    except Forbidden:
+        return False
+
+
+def may_manage_broadcast(who: Principal | None, author_channel: str, author_user_id: str):
+    """Cancel a broadcast: its author (while they may still broadcast), or an admin."""
+    if not allowed(who, Perm.broadcast):
+        return False
+    return who.role == Role.admin or (who.channel, who.user_id) == (
+        author_channel,
+        str(author_user_id),
+    )
 
 
 def scope_filter(scope: Scope) -> Filter:

@@ -98,12 +98,20 @@ class Answerer:
         retriever: Retriever | None = None,
     ):
         self.catalog = catalog
-        self.retriever = retriever or for_catalog(catalog)
+        self._retriever = retriever
         self.model = model
         self.prompts = prompts or (P.load() if model else None)
         self.daily_quota = daily_quota
         self.grader = Grader(model, self.prompts) if model and self.prompts else None
         self.topics = ", ".join(f"«{m.title}»" for m in catalog.modules)
+
+    @property
+    def retriever(self) -> Retriever:
+        """Built on the first question, not at start-up: indexing the lessons is a quarter
+        of a second that `hocai chat` and the CLI need not wait for (docs/PERFORMANCE.md)."""
+        if self._retriever is None:
+            self._retriever = for_catalog(self.catalog)
+        return self._retriever
 
     @classmethod
     def from_settings(cls, catalog: Catalog, settings) -> "Answerer":
@@ -320,12 +328,14 @@ class Answerer:
         if not ok:
             return None
         log.info("tutor feedback learner=%s value=%s", ctx.learner.pid, args[1])
+        # A notice: the answer's buttons (open the lesson, 👍/👎) still hold.
         if args[1] == THUMBS_UP:
-            return [Outbound("Cảm ơn bạn! Mình ghi nhận góp ý.")]
+            return [Outbound("Cảm ơn bạn! Mình ghi nhận góp ý.", kind="notice")]
         return [
             Outbound(
                 "Cảm ơn bạn đã báo! Mình ghi nhận để các bài trả lời tốt hơn. "
-                "Bạn có thể hỏi lại theo cách khác, hoặc mở bài học để đọc kỹ hơn."
+                "Bạn có thể hỏi lại theo cách khác, hoặc mở bài học để đọc kỹ hơn.",
+                kind="notice",
             )
         ]
 

@@ -10,9 +10,6 @@ import logging
 import time
 from dataclasses import dataclass
 
-from langchain_core.messages import HumanMessage, SystemMessage
-from langchain_openai import ChatOpenAI
-
 log = logging.getLogger("hocai.tutor.llm")
 
 
@@ -37,6 +34,11 @@ class ChatModel:
         max_tokens: int = 500,
         temperature: float = 0.2,
     ):
+        # Imported here, not at the top: langchain-openai takes over a second to import,
+        # and most processes (`hocai chat`, the CLI, no OPENAI_API_KEY) never build a
+        # model (docs/PERFORMANCE.md, cold start).
+        from langchain_openai import ChatOpenAI
+
         self.name = model
         self.timeout = timeout
         self.client = ChatOpenAI(
@@ -52,6 +54,8 @@ class ChatModel:
     async def complete(self, system: str, user: str) -> Completion:
         """The model's reply to one system + one user message; ModelUnavailable on a
         timeout or any provider error."""
+        from langchain_core.messages import HumanMessage, SystemMessage
+
         started = time.perf_counter()
         try:
             reply = await asyncio.wait_for(

@@ -1,7 +1,7 @@
 """The admin dashboard (Vietnamese): login by one-time link, overview, targets, communes,
 units, learners, exports. Every page asks bot/admin/roles.py; staff see only their scope.
 
-No broadcasts page: broadcasts do not exist in the code yet.
+The broadcasts and staff pages are in bot/web/broadcast_pages.py.
 """
 
 import hmac
@@ -51,6 +51,8 @@ NAV = (
     ("units", "/quan-tri/don-vi", "Đơn vị"),
     ("learners", "/quan-tri/nguoi-hoc", "Người học"),
     ("exports", "/quan-tri/xuat-du-lieu", "Xuất dữ liệu"),
+    ("broadcasts", "/quan-tri/thong-bao", "Thông báo"),
+    ("staff", "/quan-tri/can-bo", "Cán bộ"),  # admins only (base.html)
 )
 
 

@@ -28,6 +28,7 @@ ONLY_B = dict(learner=403, staff_a=403, staff_b=200, admin=200)
 ADMIN = dict(learner=403, staff_a=403, staff_b=403, admin=200)
 PUBLIC = dict(learner=200, staff_a=200, staff_b=200, admin=200)
 UNITS_CSV = "code,name,commune_code,kind,headcount\nNEWUNIT,Phòng Văn hóa,1840,agency,12\n"
+STAFF_FORM = {"kenh": "zalo", "ma_nguoi_dung": "555", "pham_vi": f"commune:{COMMUNE_A}"}
 
 # (method, path, form or None, expected): "route" is the app's path template it covers.
 DASHBOARD = [
@@ -50,6 +51,11 @@ DASHBOARD = [
     ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "xlsx", "nhom": "cb"}, ALL),
     ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv", "xa": str(COMMUNE_A)}, ONLY_A),
     ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv", "don_vi": UNIT_B}, ONLY_B),
+    ("GET", "/quan-tri/thong-bao", None, ALL),
+    ("POST", "/quan-tri/thong-bao/1/huy", {}, ONLY_A),  # staff A's broadcast (see people)
+    ("GET", "/quan-tri/can-bo", None, ADMIN),
+    ("POST", "/quan-tri/can-bo/them", STAFF_FORM, ADMIN),
+    ("POST", "/quan-tri/can-bo/xoa", {"kenh": "zalo", "ma_nguoi_dung": "555"}, ADMIN),
     ("POST", "/dang-xuat", {}, PUBLIC),  # anyone with a session may end it
 ]
 API = [
@@ -63,6 +69,8 @@ API = [
 ]
 PUBLIC_ROUTES = [
     "/healthz",
+    "/readyz",  # probes and metrics: the reverse proxy keeps them internal (docs/DEPLOY.md)
+    "/metrics",
     "/dang-nhap",
     "/dang-nhap/not-a-token",
     f"/vao/{UNIT_A}",
@@ -82,11 +90,18 @@ COVERED = {
     "/quan-tri/nguoi-hoc",
     "/quan-tri/xuat-du-lieu",
     "/quan-tri/xuat-du-lieu/tai",
+    "/quan-tri/thong-bao",
+    "/quan-tri/thong-bao/{broadcast_id}/huy",
+    "/quan-tri/can-bo",
+    "/quan-tri/can-bo/them",
+    "/quan-tri/can-bo/xoa",
     "/dang-xuat",
     "/api/me",
     "/api/targets",
     "/api/export/progress",
     "/healthz",
+    "/readyz",
+    "/metrics",
     "/dang-nhap",
     "/dang-nhap/{token}",
     "/vao/{code}",
@@ -98,9 +113,22 @@ COVERED = {
 
 
 @pytest.fixture
-async def people(sessions, demo):
+async def people(sessions, demo, catalog, settings):
+    from datetime import timedelta
+
+    from bot import broadcasts
+    from bot.admin.roles import principal_for
+    from storage.types import utcnow
+
     await add_role(sessions, *CHATS["staff_a"], commune=COMMUNE_A)
     await add_role(sessions, *CHATS["staff_b"], commune=COMMUNE_B)
+    async with sessions() as s, s.begin():  # broadcast #1: staff A's, scheduled
+        who = await principal_for(s, settings, *CHATS["staff_a"])
+        audience = await broadcasts.resolve(s, who, "all")
+        now = utcnow()
+        await broadcasts.create(
+            s, catalog, who, audience, "Họp tổ", None, now, scheduled_at=now + timedelta(days=1)
+        )
 
 
 def test_the_matrix_covers_every_route(app):

@@ -2,7 +2,9 @@
 
 The offset moves past a batch only after it is handled; after a crash the batch comes
 again and the database drops what was already done. Chats in a batch are handled in
-parallel, each chat's updates in order.
+parallel, each chat's updates in order. A batch being handled when the loop is cancelled
+(shutdown) runs to its end in `inflight`, for the service to wait for: no learner is
+left with half an answer.
 """
 
 import asyncio
@@ -23,7 +25,11 @@ BACKOFF_FIRST = 1.0  # seconds after a failed getUpdates; doubles up to BACKOFF_
 BACKOFF_MAX = 60.0
 
 
-async def poll(bot: Bot, handle: Callable[[Update], Awaitable[None]]) -> None:
+async def poll(
+    bot: Bot,
+    handle: Callable[[Update], Awaitable[None]],
+    inflight: set[asyncio.Task] | None = None,
+) -> None:
     """Fetch and handle updates until cancelled. Errors are logged and waited out."""
     offset: int | None = None
     delay = BACKOFF_FIRST
@@ -55,7 +61,11 @@ async def poll(bot: Bot, handle: Callable[[Update], Awaitable[None]]) -> None:
         else:
             delay = BACKOFF_FIRST
             if updates:
-                await handle_batch(updates, handle)
+                batch = asyncio.ensure_future(handle_batch(updates, handle))
+                if inflight is not None:
+                    inflight.add(batch)
+                    batch.add_done_callback(inflight.discard)
+                await asyncio.shield(batch)
                 offset = updates[-1].update_id + 1
             continue
         await asyncio.sleep(wait)

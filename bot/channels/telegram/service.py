@@ -22,6 +22,8 @@ from bot.messages import Outbound
 
 log = logging.getLogger("hocai.telegram")
 
+STOP_GRACE_SECONDS = 20.0  # on stop, how long a polled batch being handled may finish
+
 
 class TelegramService:
     name = CHANNEL
@@ -32,6 +34,7 @@ class TelegramService:
         self.handler = UpdateHandler(tutor, self.bot)
         self._router: APIRouter | None = None
         self._polling: asyncio.Task | None = None
+        self._batches: set[asyncio.Task] = set()  # polled updates being handled
         if self.mode == "webhook":
             secret = settings.telegram_webhook_secret
             if secret is None or not secret.get_secret_value():
@@ -67,7 +70,7 @@ class TelegramService:
         )
         if self.mode == "polling":
             self._polling = asyncio.create_task(
-                poll(self.bot, self.handler.handle), name="telegram-polling"
+                poll(self.bot, self.handler.handle, self._batches), name="telegram-polling"
             )
         else:
             hook = await self.handler.sender.call(GetWebhookInfo())
@@ -81,4 +84,8 @@ class TelegramService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
             self._polling = None
+        if self._batches:  # finish the updates already fetched (their replies included)
+            _, late = await asyncio.wait(set(self._batches), timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
         await self.bot.session.close()

@@ -1,0 +1,350 @@
+"""Broadcast benchmark: N recipients through the outbox dispatcher to the Telegram stand-in,
+uncapped and capped at L messages a second. Targets (docs/PERFORMANCE.md): uncapped
+≥2,000 msg/s at 100,000 recipients; capped: achieved ≥0.95 L, with no 429.
+
+    .venv/bin/python bench/broadcast.py                      # 100,000 recipients, L=500
+    .venv/bin/python bench/broadcast.py --recipients 20000 --limit 25 --profile
+
+What runs: a fresh database (--database-url; dropped and created again), N consenting
+Telegram learners, one broadcast to the whole province by an admin, queued by the
+worker's own code (broadcasts.tick, 1,000 rows a transaction), then the real Dispatcher
+sending through the real aiogram client to tests/standins/telegram_api.py. The stand-in
+runs in its own process (as Telegram would be elsewhere), so the numbers are the
+dispatcher's, on one core. In the capped run the stand-in answers 429 past 1.25 L sends
+in any second, as Telegram does past 30 when we send at 25 (settings.telegram_rate); the
+429s and the busiest second the stand-in saw are reported.
+Writes bench/results/broadcast.json.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hocai_bench_broadcast"
+PLATFORM_MARGIN = 1.25  # the platform's limit over ours: Telegram's 30 over our 25
+SORT = os.environ.get("BENCH_PROFILE_SORT", "tottime")
+RESULTS = ROOT / "bench" / "results" / "broadcast.json"
+
+# The stand-in in its own process, driven by one-line commands on stdin.
+STANDIN = """
+import asyncio, json, sys
+from tests.standins.telegram_api import TelegramStandIn
+
+def cpu():
+    import resource
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+def busiest(times):
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] <= t - 1.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+async def main():
+    api = TelegramStandIn()
+    print(await api.start(), flush=True)
+    loop = asyncio.get_running_loop()
+    while True:
+        line = (await loop.run_in_executor(None, sys.stdin.readline)).split()
+        if not line or line[0] == "quit":
+            break
+        if line[0] == "limit":
+            api.rate_limit = int(line[1]) or None
+            api.calls.clear(); api.messages.clear(); api._recent_sends.clear()
+        elif line[0] == "stats":
+            ok = sorted(c.at for c in api.calls if c.method == "sendMessage" and c.ok)
+            chats = {c.params.get("chat_id") for c in api.calls if c.method == "sendMessage" and c.ok}
+            print(json.dumps({
+                "ok": len(ok), "distinct_chats": len(chats),
+                "status_429": sum(1 for c in api.calls if c.status == 429),
+                "other_errors": sum(1 for c in api.calls if c.status not in (200, 429)),
+                "busiest_second": busiest(ok),
+                "first": ok[0] if ok else 0, "last": ok[-1] if ok else 0, "cpu": cpu(),
+            }), flush=True)
+    await api.stop()
+
+asyncio.run(main())
+"""
+
+
+class StandIn:
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", STANDIN],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.url = self.proc.stdout.readline().strip()
+
+    def send(self, line: str) -> dict | None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        if line == "stats":
+            return json.loads(self.proc.stdout.readline())
+        return None
+
+    def close(self) -> None:
+        self.send("quit")
+        self.proc.wait(10)
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of all postgres processes on this machine (0 if none are visible)."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if "(postgres)" in stat:
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+async def fresh_database(url: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        Path(u.database).unlink(missing_ok=True)
+        return
+    admin = (
+        f"postgresql://{u.username or 'postgres'}@{u.host or '127.0.0.1'}:{u.port or 5432}/postgres"
+    )
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{u.database}"')
+    finally:
+        await conn.close()
+
+
+async def seed(sessions, n: int) -> float:
+    from sqlalchemy import insert
+
+    from bot import communes
+    from storage.models import Learner
+    from storage.types import utcnow
+
+    codes = [c.code for c in communes.all_communes()]
+    now = utcnow()
+    started = time.monotonic()
+    for start in range(0, n, 10_000):
+        rows = [
+            {
+                "pid": f"{i:010x}",
+                "channel": "telegram",
+                "channel_user_id": str(1_000_000 + i),
+                "group_code": "dan",
+                "commune_code": codes[i % len(codes)],
+                "consent_at": now,
+                "status": "active",
+                "state": "menu",
+                "state_data": {},
+                "choices": [],
+                "created_at": now,
+                "reminder_days": "1234567",
+                "reminders_ignored": 0,
+                "reminder_weekly": False,
+                "streak": 0,
+                "best_streak": 0,
+            }
+            for i in range(start, min(n, start + 10_000))
+        ]
+        async with sessions() as s, s.begin():
+            await s.execute(insert(Learner), rows)
+    return time.monotonic() - started
+
+
+async def one_run(sessions, catalog, service, standin, n, rate, concurrency, profile):
+    """Queue one broadcast to everyone, send it at `rate` (0: uncapped); the numbers."""
+    from bot import broadcasts
+    from bot.admin.roles import PROVINCE, Principal, Role
+    from bot.dispatcher import Dispatcher
+    from storage.types import utcnow
+
+    who = Principal(Role.admin, "telegram", "900", PROVINCE)
+    async with sessions() as s, s.begin():
+        audience = await broadcasts.resolve(s, who, "all")
+        bc = await broadcasts.create(
+            s, catalog, who, audience, "📢 Lớp học AI tối nay 19:30.", None, utcnow()
+        )
+    started = time.monotonic()
+    queued = 0
+    while n_ := await broadcasts.tick(sessions, catalog, utcnow()):
+        queued += n_
+    queue_s = time.monotonic() - started
+    assert queued == n, (queued, n)
+
+    standin.send(f"limit {int(rate * PLATFORM_MARGIN) if rate else 0}")
+    dispatcher = Dispatcher(
+        sessions, {"telegram": service}, {"telegram": rate}, concurrency=concurrency
+    )
+    prof = cProfile.Profile() if profile else None
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    standin_cpu0, pg_cpu0 = standin.send("stats")["cpu"], postgres_cpu()
+    started = time.monotonic()
+    if prof:
+        prof.enable()
+    while await dispatcher.run_once():
+        pass
+    if prof:
+        prof.disable()
+    send_s = time.monotonic() - started
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    pg_cpu = postgres_cpu() - pg_cpu0
+    await broadcasts.tick(sessions, catalog, utcnow())  # finish: counts, report row
+    stats = standin.send("stats")
+    async with sessions() as s:
+        from storage.models import Broadcast
+
+        done = await s.get(Broadcast, bc.id)
+    span = (stats["last"] - stats["first"]) or send_s
+    result = {
+        "rate_limit": rate or "uncapped",
+        "recipients": n,
+        "queue_seconds": round(queue_s, 2),
+        "queue_rows_per_s": round(n / queue_s),
+        "send_seconds": round(send_s, 2),
+        "msg_per_s": round(stats["ok"] / send_s, 1),
+        "msg_per_s_first_to_last": round((stats["ok"] - 1) / span, 1) if span else None,
+        "delivered": done.delivered,
+        "status": done.status,
+        "distinct_chats": stats["distinct_chats"],
+        "status_429": stats["status_429"],
+        "other_errors": stats["other_errors"],
+        "busiest_second": stats["busiest_second"],
+        "cpu_seconds": {
+            "dispatcher": round(
+                (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 1
+            ),
+            "stand_in": round(stats["cpu"] - standin_cpu0, 1),
+            "postgres": round(pg_cpu, 1),
+        },
+        "load_average": os.getloadavg()[0],
+    }
+    if prof:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats(SORT).print_stats(30)
+        result["profile_top"] = out.getvalue()
+    return result
+
+
+async def main_async(args) -> dict:
+    from bot.channels.telegram.service import TelegramService
+    from bot.config import LESSONS_DIR, Settings
+    from bot.engine import Tutor
+    from lessons.loader import load_or_raise
+    from storage import db
+    from tests.standins.telegram_api import TOKEN
+
+    await fresh_database(args.database_url)
+    engine = db.make_engine(args.database_url)
+    await db.upgrade(engine)
+    sessions = db.make_sessionmaker(engine)
+    catalog = load_or_raise(LESSONS_DIR)
+    seeded = await seed(sessions, args.recipients)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        async with engine.connect() as c:
+            await c.execution_options(isolation_level="AUTOCOMMIT")
+            await c.execute(text("VACUUM ANALYZE learner"))
+    print(f"seeded {args.recipients} learners in {seeded:.1f} s", file=sys.stderr)
+    standin = StandIn()
+    settings = Settings(
+        _env_file=None,
+        telegram_bot_token=TOKEN,
+        telegram_api_base=standin.url,
+        telegram_mode="polling",
+    )
+    service = TelegramService(settings, Tutor(sessions, catalog))
+    runs = []
+    try:
+        for rate in ([0] if not args.skip_uncapped else []) + (
+            [args.limit] if not args.skip_capped else []
+        ):
+            r = await one_run(
+                sessions,
+                catalog,
+                service,
+                standin,
+                args.recipients,
+                rate,
+                args.concurrency,
+                args.profile and rate == 0,
+            )
+            runs.append(r)
+            print(json.dumps({k: v for k, v in r.items() if k != "profile_top"}), file=sys.stderr)
+    finally:
+        await service.stop()
+        standin.close()
+        await engine.dispose()
+    return {"runs": runs, "database": engine.dialect.name}
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--recipients", type=int, default=100_000)
+    p.add_argument("--limit", type=int, default=500, help="L: the capped run's msg/s")
+    p.add_argument("--concurrency", type=int, default=32, help="dispatcher sends in flight")
+    p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    p.add_argument("--skip-uncapped", action="store_true")
+    p.add_argument("--skip-capped", action="store_true")
+    p.add_argument("--profile", action="store_true", help="cProfile the uncapped run")
+    p.add_argument("--out", type=Path, default=RESULTS)
+    args = p.parse_args()
+    result = asyncio.run(main_async(args))
+    result |= {"machine": machine(), "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    print(f"machine: {result['machine']}; database: {result['database']}")
+    print(
+        "| rate limit | recipients | queue (s) | send (s) | msg/s | delivered | 429s | busiest 1 s |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for r in result["runs"]:
+        print(
+            f"| {r['rate_limit']} | {r['recipients']:,} | {r['queue_seconds']} | "
+            f"{r['send_seconds']} | {r['msg_per_s']:,} | {r['delivered']:,} | "
+            f"{r['status_429']} | {r['busiest_second']} |"
+        )
+        if r.get("profile_top"):
+            print(r["profile_top"])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(f"written {args.out}")
+
+
+if __name__ == "__main__":
+    main()
