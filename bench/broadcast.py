@@ -68,8 +68,9 @@ async def main():
             api.rate_limit = int(line[1]) or None
             api.calls.clear(); api.messages.clear(); api._recent_sends.clear()
         elif line[0] == "stats":
-            ok = sorted(c.at for c in api.calls if c.method == "sendMessage" and c.ok)
-            chats = {c.params.get("chat_id") for c in api.calls if c.method == "sendMessage" and c.ok}
+            sent = [c for c in api.calls if c.method == "sendMessage" and c.ok]
+            ok = sorted(c.at for c in sent)
+            chats = {c.params.get("chat_id") for c in sent}
             print(json.dumps({
                 "ok": len(ok), "distinct_chats": len(chats),
                 "status_429": sum(1 for c in api.calls if c.status == 429),
@@ -329,9 +330,8 @@ def main() -> None:
     result = asyncio.run(main_async(args))
     result |= {"machine": machine(), "at": datetime.now(UTC).isoformat(timespec="seconds")}
     print(f"machine: {result['machine']}; database: {result['database']}")
-    print(
-        "| rate limit | recipients | queue (s) | send (s) | msg/s | delivered | 429s | busiest 1 s |"
-    )
+    head = "rate limit | recipients | queue (s) | send (s) | msg/s | delivered | 429s | busiest 1 s"
+    print(f"| {head} |")
     print("|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
         print(

@@ -25,11 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
     Learner,
     PgWatcher,
+    cores_of,
     describe,
     latency_summary,
     machine,
     pg_database,
     pg_version,
+    pin,
     run_learners,
     save,
     sqlite_database,
@@ -83,7 +85,9 @@ async def measure(url: str, kind: str, learners: int, steps: int, concurrency: i
     latencies.clear()
 
     cohort = [Learner(i, steps) for i in range(learners)]
-    watcher = PgWatcher(url) if kind == "postgres" else None
+    watcher = (
+        PgWatcher(url, core=1 if len(cores_of()) == 1 else None) if kind == "postgres" else None
+    )
     if watcher:
         await watcher.start()
     own0 = time.process_time()
@@ -112,7 +116,11 @@ async def measure(url: str, kind: str, learners: int, steps: int, concurrency: i
 
 
 async def main_async(args) -> dict:
+    # This process (the engine) on core 0, the Postgres server processes of its database
+    # on core 1, where the machine has two cores.
+    pinned = pin({0})
     m = machine()
+    m["pinning"] = "engine on core 0, Postgres backends on core 1" if pinned else "not pinned"
     kinds = [k.strip() for k in args.db.split(",")]
     if "postgres" in kinds:
         m["postgres"] = await pg_version()

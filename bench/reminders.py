@@ -245,8 +245,10 @@ async def measure(url: str, kind: str, due: int) -> dict:
             t = time.perf_counter()
             await reminders.tick(sessions, catalog, before)
             idle.append(time.perf_counter() - t)
+        # The plan of the claim query the ticks are about to run: the idle tick's own
+        # statement, with the due time in place of its parameter.
+        plan = await explain(engine, kind, claim_sql[0] if claim_sql else None, before)
         spent.clear()
-        claim_sql.clear()
         started = time.perf_counter()
         while True:
             t = time.perf_counter()
@@ -255,12 +257,9 @@ async def measure(url: str, kind: str, due: int) -> dict:
             if not n:
                 break
         wall = time.perf_counter() - started
-        plan = await explain(engine, kind, claim_sql[0] if claim_sql else None)
         async with engine.connect() as conn:
             queued = (
-                await conn.execute(
-                    text("SELECT count(*) FROM outbox WHERE kind='reminder'")
-                )
+                await conn.execute(text("SELECT count(*) FROM outbox WHERE kind='reminder'"))
             ).scalar()
             still_due = select(func.count()).where(
                 Learner.next_reminder_at <= NOW, Learner.status == "active"
@@ -291,12 +290,22 @@ async def measure(url: str, kind: str, due: int) -> dict:
     }
 
 
-async def explain(engine, kind: str, captured) -> str:
-    """The plan of the tick's own claim query (EXPLAIN ANALYZE, in a rolled-back
-    transaction: FOR UPDATE takes row locks)."""
+async def explain(engine, kind: str, captured, was: datetime) -> str:
+    """The plan of the tick's own claim query at NOW (EXPLAIN ANALYZE on Postgres, in a
+    rolled-back transaction: FOR UPDATE takes row locks)."""
     if captured is None:
         return ""
     sql, params = captured
+    as_text = was.strftime("%Y-%m-%d %H:%M:%S.%f")  # how SQLite's dialect sends it
+
+    def at_now(value):
+        if isinstance(value, datetime) and value == was:
+            return NOW
+        if value == as_text:
+            return NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    params = type(params)(at_now(v) for v in params)
     async with engine.connect() as conn:
         if kind == "postgres":
             result = await conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)

@@ -1,7 +1,7 @@
 """Sends the outbox through the channels at their rate limits.
 
-- per channel: at most `rate` messages a second (token bucket), and a 429 pauses the
-  whole channel for retry_after;
+- per channel: at most `rate` messages in any one second (RateLimiter: paced, with a
+  hard cap per one-second window), and a 429 pauses the whole channel for retry_after;
 - per chat: at most one message a second (the platforms' per-chat limit);
 - 403: the learner is marked unreachable and the row is 'blocked';
 - other failures: retried with exponential back-off, 'failed' after MAX_ATTEMPTS;
@@ -57,6 +57,7 @@ CLAIM_BATCH = 200
 IDLE_SLEEP = 1.0  # seconds to wait when nothing is due
 BROADCAST_RECHECK = 1.0  # seconds a broadcast's status is trusted before it is read again
 COMMIT_ATTEMPTS = 3  # a group commit that hits a deadlock or a dropped connection is retried
+COMMIT_LINGER = 0.005  # seconds a small group waits for more marks (rate-limited sending)
 
 
 @dataclass
@@ -97,13 +98,17 @@ class RateLimiter:
         self.window = max(1, int(rate)) if rate else 0  # sends allowed per span
         self.span = self.window / rate if rate else 0.0  # 1 s (longer for a rate below 1)
         self.sent: deque[float] = deque()
+        self._waiting = asyncio.Lock()  # one waiter polls; the others queue behind it
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.monotonic() + seconds)
 
     async def acquire(self) -> None:
-        while (wait := self._take()) is not None:
-            await asyncio.sleep(wait)
+        if self.try_acquire():
+            return
+        async with self._waiting:  # not 32 senders each waking up every millisecond
+            while (wait := self._take()) is not None:
+                await asyncio.sleep(wait)
 
     def try_acquire(self) -> bool:
         """Take a send now if one is free, without waiting."""
@@ -362,6 +367,8 @@ class Dispatcher:
     async def _commit_marks(self) -> None:
         """Commit the waiting marks, a group per transaction, until none are left."""
         while self._marks:
+            if len(self._marks) < max(2, self.concurrency // 4):
+                await asyncio.sleep(COMMIT_LINGER)  # a transaction per row costs more
             marks, self._marks = self._marks, []
             for attempt in range(1, COMMIT_ATTEMPTS + 1):
                 try:

@@ -399,4 +399,3 @@ class Broadcast(SQLModel, table=True):
     delivered: int | None = None  # final counts, when done or cancelled
     blocked: int | None = None
     failed: int | None = None
-

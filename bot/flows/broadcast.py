@@ -102,8 +102,8 @@ async def route(ctx: Context, command: str | None) -> list[Outbound] | None:
     in_flow = ctx.learner.state in STATES
     action = ctx.action
     if not allowed(who, Perm.broadcast):
-        if in_flow:  # the role went away mid-draft
-            _restore(ctx)
+        if in_flow:  # the role went away mid-draft: say so, not answer the draft as a question
+            return _leave(ctx, "Tài khoản này không còn quyền gửi thông báo; bản soạn đã bỏ.")
         return None
     if command == "thongbao":
         if in_flow:
@@ -225,7 +225,7 @@ async def _on_text(ctx: Context, who: Principal) -> list[Outbound]:
     if state == "bc_when":
         return await _got_when(ctx, who, typed)
     # bc_aud, bc_preview, bc_confirm wait for a button
-    return [Outbound("Bạn chọn một trong các nút ở tin nhắn trước nhé.", (DROP,))]
+    return [Outbound("Bạn chọn một trong các lựa chọn ở tin nhắn trước nhé.", (DROP,))]
 
 
 async def _got_text(ctx: Context, who: Principal, text: str) -> list[Outbound]:
@@ -245,7 +245,7 @@ async def _got_text(ctx: Context, who: Principal, text: str) -> list[Outbound]:
     return [
         Outbound(
             f"Đã nhận nội dung ({vn_number(n)} ký tự). Muốn kèm đường dẫn (link), bạn gõ "
-            "đường dẫn, bắt đầu bằng https://. Không cần thì bấm «Không kèm đường dẫn».",
+            "đường dẫn, bắt đầu bằng https://. Không cần thì chọn «Không kèm đường dẫn».",
             (Choice("Không kèm đường dẫn", act("skip")), DROP),
         )
     ]
@@ -256,7 +256,7 @@ async def _got_link(ctx: Context, who: Principal, link: str) -> list[Outbound]:
         return [
             Outbound(
                 "Đường dẫn cần bắt đầu bằng http:// hoặc https:// và không có dấu cách "
-                f"(tối đa {bc.MAX_LINK} ký tự). Bạn gõ lại, hoặc bấm «Không kèm đường dẫn».",
+                f"(tối đa {bc.MAX_LINK} ký tự). Bạn gõ lại, hoặc chọn «Không kèm đường dẫn».",
                 (Choice("Không kèm đường dẫn", act("skip")), DROP),
             )
         ]

@@ -93,6 +93,8 @@ async def test_an_admin_grants_a_role_that_works_in_the_chat(
         "/quan-tri/can-bo/xoa", data={"csrf": csrf, "kenh": "telegram", "ma_nguoi_dung": "600"}
     )
     assert "Đã bỏ quyền của telegram:600" in r.text
+    await new_staff.say("/thongbao")  # their draft was open: it is dropped, and said so
+    new_staff.expect("không còn quyền gửi thông báo; bản soạn đã bỏ")
     await new_staff.say("/thongbao")
     new_staff.expect("Bạn có đồng ý không?")  # no longer staff: what any new chat gets
     new_staff.expect_not("Soạn thông báo")

@@ -282,6 +282,7 @@ async def test_a_removed_role_ends_the_draft_and_the_schedule(
     async with sessions() as s, s.begin():
         await s.execute(delete(StaffRole).where(StaffRole.channel_user_id == STAFF_A))
     await staff_a.tap("Tất cả người học")  # mid-draft: no longer staff
+    staff_a.expect("không còn quyền gửi thông báo; bản soạn đã bỏ")
     staff_a.expect_not("Số người nhận")
     clock.now = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
     await deliver_all(sessions, catalog, clock, telegram)
