@@ -10,7 +10,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -152,22 +151,6 @@ async def sqlite_database(migrate: bool = True) -> AsyncIterator[str]:
         yield url
 
 
-async def pg_backend_pids(url: str) -> list[int]:
-    """The server processes connected to this database (for their CPU time)."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    conn = await asyncpg.connect(_admin_dsn(pg_base_url()), timeout=5)
-    try:
-        rows = await conn.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-            make_url(url).database,
-        )
-    finally:
-        await conn.close()
-    return [r["pid"] for r in rows]
-
-
 class PgWatcher:
     """Follows the Postgres server processes of one database (a connection pool opens and
     closes them): pins each to `core` (if given) and adds up their CPU time between
@@ -296,15 +279,6 @@ def save(name: str, payload: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-class Stopwatch:
-    def __enter__(self):
-        self.started = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.started
 
 
 # --- the scripted learner -------------------------------------------------------------------

@@ -60,9 +60,7 @@ async def enqueue_many(session: AsyncSession, rows: list[dict]) -> int:
     # "insertmanyvalues"); RETURNING counts the new rows. Building a 1,000-row VALUES
     # clause each time took most of a reminder tick (docs/PERFORMANCE.md).
     table = OutboxMessage.__table__
-    stmt = (
-        insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
-    )
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
     result = await session.execute(stmt, rows)
     return len(result.all())
 

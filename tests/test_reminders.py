@@ -162,7 +162,6 @@ async def test_wrong_answers_come_back_after_1_3_and_7_days(lan, sessions, clock
         item = (await s.execute(select(ReviewItem))).scalar_one()
     assert (item.box, item.due_at) == (1, clock.now + timedelta(days=1))
 
-
     for box, wait in ((2, 3), (3, 7)):
         clock.now += timedelta(days=1 if box == 2 else 3)
         await lan.say("/hoc")
