@@ -4,11 +4,13 @@ uncapped and capped at L messages a second. Targets (docs/PERFORMANCE.md): uncap
 
     .venv/bin/python bench/broadcast.py                      # 100,000 recipients, L=500
     .venv/bin/python bench/broadcast.py --recipients 20000 --limit 25 --profile
+    .venv/bin/python bench/broadcast.py --clients 8000       # CPU per sendMessage by client
 
 What runs: a fresh database (--database-url; dropped and created again), N consenting
 Telegram learners, one broadcast to the whole province by an admin, queued by the
 worker's own code (broadcasts.tick, 1,000 rows a transaction), then the real Dispatcher
-sending through the real aiogram client to tests/standins/telegram_api.py. The stand-in
+sending through the Telegram channel's outbox client (bot/channels/telegram/delivery.py:
+JSON sendMessage on aiohttp) to tests/standins/telegram_api.py. The stand-in
 runs in its own process (as Telegram would be elsewhere), so the numbers are the
 dispatcher's, on one core. In the capped run the stand-in answers 429 past 1.25 L sends
 in any second, as Telegram does past 30 when we send at 25 (settings.telegram_rate); the
@@ -36,6 +38,11 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hocai_bench_broadcast"
 PLATFORM_MARGIN = 1.25  # the platform's limit over ours: Telegram's 30 over our 25
 SORT = os.environ.get("BENCH_PROFILE_SORT", "tottime")
+# cProfile's clock: "cpu" (this process's CPU time; the default, because on a shared
+# machine wall time charges every preemption to whatever call was running, mostly the
+# kernel's socket sends) or "wall".
+PROFILE_CLOCK = os.environ.get("BENCH_PROFILE_CLOCK", "cpu")
+PROFILE_DUMP = os.environ.get("BENCH_PROFILE_DUMP")  # a file for the whole cProfile
 RESULTS = ROOT / "bench" / "results" / "broadcast.json"
 
 # The stand-in in its own process, driven by one-line commands on stdin.
@@ -201,7 +208,8 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
     dispatcher = Dispatcher(
         sessions, {"telegram": service}, {"telegram": rate}, concurrency=concurrency
     )
-    prof = cProfile.Profile() if profile else None
+    timer = time.process_time if PROFILE_CLOCK == "cpu" else time.perf_counter
+    prof = cProfile.Profile(timer) if profile else None
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     standin_cpu0, pg_cpu0 = standin.send("stats")["cpu"], postgres_cpu()
     started = time.monotonic()
@@ -214,6 +222,7 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
     send_s = time.monotonic() - started
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     pg_cpu = postgres_cpu() - pg_cpu0
+    dispatcher_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     await broadcasts.tick(sessions, catalog, utcnow())  # finish: counts, report row
     stats = standin.send("stats")
     async with sessions() as s:
@@ -235,16 +244,19 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
         "status_429": stats["status_429"],
         "other_errors": stats["other_errors"],
         "busiest_second": stats["busiest_second"],
+        "dispatcher_cpu_ms_per_msg": round(dispatcher_cpu / n * 1000, 3),
         "cpu_seconds": {
-            "dispatcher": round(
-                (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime), 1
-            ),
+            "dispatcher": round(dispatcher_cpu, 1),
+            "dispatcher_user": round(cpu1.ru_utime - cpu0.ru_utime, 1),
+            "dispatcher_system": round(cpu1.ru_stime - cpu0.ru_stime, 1),  # the kernel's
             "stand_in": round(stats["cpu"] - standin_cpu0, 1),
             "postgres": round(pg_cpu, 1),
         },
         "load_average": os.getloadavg()[0],
     }
     if prof:
+        if PROFILE_DUMP:  # for pstats / snakeviz
+            prof.dump_stats(PROFILE_DUMP)
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats(SORT).print_stats(30)
         result["profile_top"] = out.getvalue()
@@ -304,6 +316,82 @@ async def main_async(args) -> dict:
     return {"runs": runs, "database": engine.dialect.name}
 
 
+async def compare_clients(n: int, concurrency: int) -> list[dict]:
+    """CPU per sendMessage of each Telegram client this project has, against the stand-in
+    (its own process), `concurrency` calls in flight: aiogram (replies), the outbox's
+    own client (bot/channels/telegram/delivery.py), and httpx (the Zalo client's)."""
+    import httpx
+    from aiogram.methods import SendMessage
+
+    from bot.channels.telegram.client import make_bot
+    from bot.channels.telegram.delivery import TelegramDelivery
+    from bot.config import Settings
+    from bot.messages import Outbound
+    from tests.standins.telegram_api import TOKEN
+
+    text = "📢 Lớp học AI tối nay 19:30."
+    standin = StandIn()
+    results = []
+    try:
+        for kind in ("aiogram", "outbox delivery", "httpx"):
+            if kind == "aiogram":
+                settings = Settings(
+                    _env_file=None, telegram_bot_token=TOKEN, telegram_api_base=standin.url
+                )
+                bot = make_bot(settings)
+
+                async def send(chat: int, bot=bot) -> None:
+                    await bot(SendMessage(chat_id=chat, text=text))
+
+                close = bot.session.close
+            elif kind == "outbox delivery":
+                delivery = TelegramDelivery(TOKEN, standin.url)
+
+                async def send(chat: int, delivery=delivery) -> None:
+                    result = await delivery.deliver(str(chat), [Outbound(text)])
+                    assert result.status == "sent", result
+
+                close = delivery.close
+            else:
+                client = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=100))
+                url = f"{standin.url}/bot{TOKEN}/sendMessage"
+
+                async def send(chat: int, client=client, url=url) -> None:
+                    body = json.dumps({"chat_id": chat, "text": text}).encode()
+                    answer = await client.post(
+                        url, content=body, headers={"Content-Type": "application/json"}
+                    )
+                    assert answer.json()["ok"]
+
+                close = client.aclose
+            for chat in range(200):  # warm: connections open, caches built
+                await send(1_000_000 + chat)
+            chats = iter(range(n))
+
+            async def worker(send=send, chats=chats) -> None:
+                for chat in chats:
+                    await send(2_000_000 + chat)
+
+            cpu0, started = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - started
+            await close()
+            cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+            results.append(
+                {
+                    "client": kind,
+                    "requests": n,
+                    "cpu_ms_per_request": round(cpu / n * 1000, 3),
+                    "requests_per_s": round(n / wall),
+                    "load_average": os.getloadavg()[0],
+                }
+            )
+            print(json.dumps(results[-1]), file=sys.stderr)
+    finally:
+        standin.close()
+    return results
+
+
 def machine() -> str:
     cpu = "?"
     try:
@@ -326,18 +414,53 @@ def main() -> None:
     p.add_argument("--skip-capped", action="store_true")
     p.add_argument("--profile", action="store_true", help="cProfile the uncapped run")
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only compare the Telegram clients' CPU per sendMessage (N calls each)",
+    )
+    p.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="asyncio",
+        help="the dispatcher's event loop; `hocai worker` may run on uvloop (bot/cli.py)",
+    )
     args = p.parse_args()
-    result = asyncio.run(main_async(args))
+    if args.clients:
+        clients = asyncio.run(compare_clients(args.clients, args.concurrency))
+        print(f"machine: {machine()}; {args.concurrency} requests in flight")
+        print("| client | requests | CPU ms/request | requests/s | load average |")
+        print("|---|---|---|---|---|")
+        for c in clients:
+            print(
+                f"| {c['client']} | {c['requests']:,} | {c['cpu_ms_per_request']} | "
+                f"{c['requests_per_s']:,} | {c['load_average']:.1f} |"
+            )
+        return
+    if args.loop == "uvloop":  # as bot/cli.py's run_service runs the worker
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            result = runner.run(main_async(args))
+    else:
+        result = asyncio.run(main_async(args))
+    result["loop"] = args.loop
     result |= {"machine": machine(), "at": datetime.now(UTC).isoformat(timespec="seconds")}
-    print(f"machine: {result['machine']}; database: {result['database']}")
-    head = "rate limit | recipients | queue (s) | send (s) | msg/s | delivered | 429s | busiest 1 s"
+    print(f"machine: {result['machine']}; database: {result['database']}; loop: {args.loop}")
+    head = (
+        "rate limit | recipients | queue (s) | send (s) | msg/s | dispatcher CPU ms/msg | "
+        "delivered | 429s | busiest 1 s | load average"
+    )
     print(f"| {head} |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in result["runs"]:
         print(
             f"| {r['rate_limit']} | {r['recipients']:,} | {r['queue_seconds']} | "
-            f"{r['send_seconds']} | {r['msg_per_s']:,} | {r['delivered']:,} | "
-            f"{r['status_429']} | {r['busiest_second']} |"
+            f"{r['send_seconds']} | {r['msg_per_s']:,} | {r['dispatcher_cpu_ms_per_msg']} | "
+            f"{r['delivered']:,} | {r['status_429']} | {r['busiest_second']} | "
+            f"{r['load_average']:.1f} |"
         )
         if r.get("profile_top"):
             print(r["profile_top"])

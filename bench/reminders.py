@@ -1,15 +1,21 @@
 """Reminder due-scan benchmark: N generated learners (1,000,000 by default), a known
-number of them due; times reminders.tick, batch by batch, until nothing is due.
+number of them due; times reminders.tick_batch, batch by batch, until nothing is due.
 
     .venv/bin/python bench/reminders.py                       # 1,000,000 learners, Postgres
     .venv/bin/python bench/reminders.py --db sqlite,postgres --learners 200000 --due 20000
 
 Each tick is what the worker runs every SCHEDULER_TICK_SECONDS: one transaction that
 claims up to 1,000 due learners (next_reminder_at <= now, active; FOR UPDATE SKIP LOCKED
-on Postgres), reads their completed lessons and due reviews (two batched queries), builds
-each reminder, queues it in the outbox (one INSERT) and moves next_reminder_at on. The
-claim query's plan is printed (EXPLAIN ANALYZE): it must be an index scan on
-ix_learner_next_reminder_at.
+on Postgres) with their completed lessons and due reviews (one query), builds each
+reminder, queues them in the outbox (one INSERT) and moves next_reminder_at on (one
+UPDATE on Postgres). The claim query's plan is printed (EXPLAIN ANALYZE): it must be an
+index scan on ix_learner_next_reminder_at.
+
+Besides wall time it reports CPU time per 1,000 claimed, which a busy machine disturbs
+less: this process's ("Python CPU": the tick's Python, and on SQLite the database too,
+which runs in this process) and the Postgres server processes' of the benchmark's
+database ("DB CPU"; WAL writer and checkpointer not included); and, per kind of
+statement, the wall time and the server process's CPU time spent in it.
 
 The data: learners on channel "bench" (90% active, 5% dormant, 5% unreachable), 70% with
 a reminder time, the due ones a few minutes late (10% of them studied today: claimed,
@@ -21,6 +27,7 @@ a temporary file (SQLite). Prints a table and writes bench/results/reminders.jso
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -31,6 +38,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    PgWatcher,
     describe,
     machine,
     percentile,
@@ -207,9 +215,21 @@ async def measure(url: str, kind: str, due: int) -> dict:
     catalog = load_or_raise(LESSONS_DIR)
     engine = db.make_engine(url)
     sessions = db.make_sessionmaker(engine)
-    spent: dict[str, float] = {}
+    spent: dict[str, float] = {}  # wall time in each kind of statement
+    server_spent: dict[str, float] = {}  # the Postgres server process's CPU time in it
     claim_sql: list = []
-    starts: dict[int, float] = {}
+    starts: dict[int, tuple[float, float]] = {}
+
+    def server_cpu(conn) -> float:
+        """CPU seconds the connection's Postgres server process has used so far
+        (/proc/PID/schedstat, in ns; 0 on SQLite or where it is not readable)."""
+        if kind != "postgres":
+            return 0.0
+        pid = conn.connection.driver_connection.get_server_pid()
+        try:
+            return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
 
     def statement_kind(sql: str) -> str:
         head = " ".join(sql.split()[:6]).lower()
@@ -227,14 +247,16 @@ async def measure(url: str, kind: str, due: int) -> dict:
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def _before(conn, cursor, sql, params, context, executemany):
-        starts[id(context)] = time.perf_counter()
+        starts[id(context)] = (time.perf_counter(), server_cpu(conn))
         if not claim_sql and sql.lstrip().lower().startswith("select learner."):
             claim_sql.append((sql, params))
 
     @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _after(conn, cursor, sql, params, context, executemany):
         k = statement_kind(sql)
-        spent[k] = spent.get(k, 0.0) + time.perf_counter() - starts.pop(id(context), 0.0)
+        wall, cpu = starts.pop(id(context), (0.0, 0.0))
+        spent[k] = spent.get(k, 0.0) + time.perf_counter() - wall
+        server_spent[k] = server_spent.get(k, 0.0) + server_cpu(conn) - cpu
 
     ticks: list[tuple[int, float]] = []
     try:
@@ -249,14 +271,25 @@ async def measure(url: str, kind: str, due: int) -> dict:
         # statement, with the due time in place of its parameter.
         plan = await explain(engine, kind, claim_sql[0] if claim_sql else None, before)
         spent.clear()
+        server_spent.clear()
+        # CPU time, not only wall time: on a shared machine the wall time includes waiting
+        # for a core. This process's CPU, and the database's server processes' (Postgres).
+        watcher = PgWatcher(url) if kind == "postgres" else None
+        if watcher:
+            await watcher.start()
+        load_before = os.getloadavg()
+        cpu_started = time.process_time()
         started = time.perf_counter()
         while True:
             t = time.perf_counter()
-            n = await reminders.tick(sessions, catalog, NOW)
-            ticks.append((n, time.perf_counter() - t))
-            if not n:
+            batch = await reminders.tick_batch(sessions, catalog, NOW)
+            ticks.append((batch.claimed, time.perf_counter() - t))
+            if not batch.claimed:
                 break
         wall = time.perf_counter() - started
+        python_cpu = time.process_time() - cpu_started
+        db_cpu = await watcher.stop() if watcher else None
+        load_after = os.getloadavg()
         async with engine.connect() as conn:
             queued = (
                 await conn.execute(text("SELECT count(*) FROM outbox WHERE kind='reminder'"))
@@ -269,6 +302,13 @@ async def measure(url: str, kind: str, due: int) -> dict:
         await engine.dispose()
     # A tick claims up to 1,000 learners; it queues fewer (those who studied today).
     working = [(n, s) for n, s in ticks if n]
+    claimed = sum(n for n, _ in working)
+
+    def per_1000(seconds: float | None) -> float | None:
+        if not claimed or seconds is None:
+            return None
+        return round(seconds / claimed * 1000 * 1000, 1)
+
     per_tick = sorted(s for _, s in working)
     total = sum(per_tick)
     return {
@@ -281,10 +321,23 @@ async def measure(url: str, kind: str, due: int) -> dict:
         "tick_p50_ms": round(percentile(per_tick, 50) * 1000, 1),
         "tick_p95_ms": round(percentile(per_tick, 95) * 1000, 1),
         "tick_max_ms": round(per_tick[-1] * 1000, 1) if per_tick else None,
-        "ms_per_1000_claimed": round(total / due * 1000 * 1000, 1) if due else None,
-        "claimed_per_s": round(due / total) if total else None,
+        "claimed": claimed,
+        "ms_per_1000_claimed": per_1000(total),
+        "python_cpu_ms_per_1000_claimed": per_1000(python_cpu),
+        "db_cpu_ms_per_1000_claimed": per_1000(db_cpu),
+        "claimed_per_s": round(claimed / total) if total else None,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "idle_tick_ms": round(percentile(sorted(idle), 50) * 1000, 2),
         "time_in_statements_s": {k: round(v, 2) for k, v in sorted(spent.items())},
+        "statement_ms_per_tick": {
+            k: round(v / len(working) * 1000, 1) for k, v in sorted(spent.items()) if working
+        },
+        "statement_server_cpu_ms_per_tick": {
+            k: round(v / len(working) * 1000, 1)
+            for k, v in sorted(server_spent.items())
+            if working and kind == "postgres"
+        },
         "claim_plan": plan,
         "index_used": "ix_learner_next_reminder_at" in plan,
     }
@@ -350,6 +403,8 @@ async def main_async(args) -> None:
         "tick p50 ms",
         "tick p95 ms",
         "ms per 1,000 claimed",
+        "Python CPU ms",
+        "DB CPU ms",
         "idle tick ms",
         "index scan",
     ]
@@ -363,6 +418,8 @@ async def main_async(args) -> None:
             r["tick_p50_ms"],
             r["tick_p95_ms"],
             r["ms_per_1000_claimed"],
+            r["python_cpu_ms_per_1000_claimed"],
+            r["db_cpu_ms_per_1000_claimed"] if r["db_cpu_ms_per_1000_claimed"] is not None else "–",
             r["idle_tick_ms"],
             "yes" if r["index_used"] else "NO",
         ]
@@ -371,8 +428,14 @@ async def main_async(args) -> None:
     print()
     print(table(headers, rows))
     for r in results:
-        spent = ", ".join(f"{k} {v} s" for k, v in r["time_in_statements_s"].items())
-        print(f"{r['db']}: time in statements: {spent}")
+        cpu = r["statement_server_cpu_ms_per_tick"]
+        spent = ", ".join(
+            f"{k} {v}" + (f" ({cpu[k]} server CPU)" if k in cpu else "")
+            for k, v in r["statement_ms_per_tick"].items()
+        )
+        print(f"{r['db']}: ms per tick in statements, wall: {spent}")
+        la = ", ".join(f"{x:.2f}" for x in r["load_average_after"])
+        print(f"{r['db']}: load average after the ticks {la}")
     path = save(
         args.out,
         {

@@ -7,6 +7,8 @@ import importlib
 import json
 import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from bot.config import get_settings
 
@@ -89,13 +91,30 @@ async def _ask(args) -> int:
 async def _db(args) -> int:
     from storage import db
 
-    engine = db.make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = db.make_engine(settings.database_url)
     try:
+        if args.what == "prune":
+            return await _db_prune(engine, settings)
         if args.what == "upgrade":
             await db.upgrade(engine)
         print(f"database at revision {await db.current_revision(engine)}")
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _db_prune(engine, settings) -> int:
+    """What the worker does hourly: delete update ids past the retention (notes stay)."""
+    from datetime import timedelta
+
+    from storage import db
+    from storage.repository import prune_processed_updates
+    from storage.types import utcnow
+
+    days = settings.processed_update_retention_days
+    n = await prune_processed_updates(db.make_sessionmaker(engine), utcnow() - timedelta(days=days))
+    print(f"pruned {n} processed update ids older than {days} days")
     return 0
 
 
@@ -162,8 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="answer, lesson ids, source as JSON")
 
-    dbp = sub.add_parser("db", help="database migrations")
-    dbp.add_argument("what", choices=["upgrade", "current"])
+    dbp = sub.add_parser("db", help="database migrations; prune old processed update ids")
+    dbp.add_argument("what", choices=["upgrade", "current", "prune"])
 
     for name in ("telegram", "zalo"):
         ch = sub.add_parser(name, help=f"{name.title()} bot setup")
@@ -188,21 +207,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def run_service(main: Coroutine[Any, Any, int]) -> int:
+    """Run a long-lived process (run, serve, worker) on uvloop where it is installed: a
+    faster event loop for the web server, the Bot API clients and the database drivers
+    (docs/PERFORMANCE.md, webhook). Plain asyncio otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 def _dispatch(args) -> int:
     if args.cmd == "lessons":
         return _lessons(args)
     if args.cmd == "chat":
         return asyncio.run(_chat(args))
     if args.cmd == "run":
-        return asyncio.run(_run(args))
+        return run_service(_run(args))
     if args.cmd == "worker":
         from bot.runner import work
 
-        return asyncio.run(work(get_settings()))
+        return run_service(work(get_settings()))
     if args.cmd == "serve":
         from bot.runner import serve
 
-        return asyncio.run(serve(get_settings()))
+        return run_service(serve(get_settings()))
     if args.cmd == "ask":
         return asyncio.run(_ask(args))
     if args.cmd == "db":

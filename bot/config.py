@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=20.0, ge=0, description="On SIGTERM: how long in-flight work may finish"
     )
+    # Telegram keeps an undelivered update (and retries a webhook) for at most 24 h;
+    # Zalo's redelivery window is taken to be similar. 7 days is a wide margin over both.
+    processed_update_retention_days: int = Field(
+        default=7, ge=1, description="Inbound update ids kept to drop redeliveries (days)"
+    )
 
     # Telegram
     telegram_bot_token: SecretStr | None = Field(default=None)

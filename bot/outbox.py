@@ -5,10 +5,10 @@ several processes (FOR UPDATE SKIP LOCKED on Postgres; SQLite has a single write
 claim is a lease: rows of a dispatcher that died become claimable again when it expires.
 """
 
+import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,19 +50,75 @@ async def enqueue_many(session: AsyncSession, rows: list[dict]) -> int:
     queued are skipped. Returns how many rows were new."""
     if not rows:
         return 0
-    dialect = session.bind.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for row in rows:
         row.setdefault("status", OutboxStatus.pending)
         row.setdefault("attempts", 0)
+    if session.bind.dialect.name == "postgresql":
+        return await _insert_unnest(session, rows)
     # The rows as parameters of one statement, not as its VALUES: the statement is then
     # compiled once and cached, and sent in batches of multi-row INSERTs (SQLAlchemy's
     # "insertmanyvalues"); RETURNING counts the new rows. Building a 1,000-row VALUES
     # clause each time took most of a reminder tick (docs/PERFORMANCE.md).
     table = OutboxMessage.__table__
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
+    stmt = (
+        sqlite_insert(table)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(table.c.id)
+    )
     result = await session.execute(stmt, rows)
     return len(result.all())
+
+
+# Postgres: all the rows in one INSERT whose values are arrays, one per column (unnest
+# makes them rows again): one statement and one round trip for the whole batch, however
+# many rows; the rowcount counts the new rows (ON CONFLICT DO NOTHING skips the others).
+# Messages are the exception: many rows share theirs (a reminder's text is built once
+# for all the learners who get it), so each distinct one is sent once, in `:messages`,
+# and each row names its own by position (`message_no`, from 1).
+_PG_INSERT = text(
+    """
+    INSERT INTO outbox (dedup_key, channel, user_id, learner_id, kind, broadcast_id,
+        messages, status, attempts, next_attempt_at, created_at)
+    SELECT v.dedup_key, v.channel, v.user_id, v.learner_id, v.kind, v.broadcast_id,
+        (CAST(:messages AS json[]))[v.message_no], v.status, v.attempts,
+        v.next_attempt_at, v.created_at
+    FROM unnest(
+        CAST(:dedup_key AS text[]), CAST(:channel AS text[]), CAST(:user_id AS text[]),
+        CAST(:learner_id AS integer[]), CAST(:kind AS text[]),
+        CAST(:broadcast_id AS integer[]), CAST(:message_no AS integer[]),
+        CAST(:status AS text[]), CAST(:attempts AS integer[]),
+        CAST(:next_attempt_at AS timestamptz[]), CAST(:created_at AS timestamptz[])
+    ) AS v(dedup_key, channel, user_id, learner_id, kind, broadcast_id, message_no,
+        status, attempts, next_attempt_at, created_at)
+    ON CONFLICT (dedup_key) DO NOTHING
+    """
+)
+_ARRAYS = [  # the columns sent as arrays, one element per row
+    "dedup_key",
+    "channel",
+    "user_id",
+    "learner_id",
+    "kind",
+    "broadcast_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+]
+
+
+async def _insert_unnest(session: AsyncSession, rows: list[dict]) -> int:
+    params = {c: [row[c] for row in rows] for c in _ARRAYS}
+    params["messages"], params["message_no"] = [], []
+    seen: dict[int, int] = {}  # id() of a messages list: all the rows are alive meanwhile
+    for row in rows:
+        key = id(row["messages"])
+        if key not in seen:
+            params["messages"].append(json.dumps(row["messages"]))
+            seen[key] = len(params["messages"])
+        params["message_no"].append(seen[key])
+    result = await session.execute(_PG_INSERT, params)
+    return result.rowcount
 
 
 def row(

@@ -227,6 +227,9 @@ async def serve_channels(
 
 def _prepare(tutor: Tutor) -> None:
     metrics.instrument_llm(tutor.answerer)
+    # A serving process indexes the lessons for the tutor now (about a second) rather than
+    # on the first learner's question; `hocai chat` keeps it lazy for a fast start.
+    tutor.answerer.retriever  # noqa: B018
 
 
 async def run(settings: Settings) -> int:

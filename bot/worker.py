@@ -5,7 +5,7 @@ also hold, so a worker can stop at any point and another carries on.
 
 import asyncio
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -37,15 +37,17 @@ class Worker:
         """Queue everything due now. Returns the number of messages queued."""
         queued = 0
         for _ in range(MAX_BATCHES_PER_TICK):
-            n = await reminders.tick(
+            batch = await reminders.tick_batch(
                 self.tutor.sessions,
                 self.tutor.catalog,
                 self.tutor.clock(),
                 tz=self.tutor.tz,
                 quiet=self.quiet,
             )
-            queued += n
-            if not n:
+            queued += batch.queued
+            # Stop when nothing more is due, not when a batch queued nothing: a batch of
+            # learners who all studied today still leaves the ones due after them.
+            if not batch.claimed:
                 break
         if queued:
             log.info("tick queued %d reminders", queued)
@@ -83,6 +85,7 @@ class Worker:
             coalesce=True,
             id="tick",
         )
+        self._schedule_prune()
         self.scheduler.start()
         self._dispatch_task = asyncio.create_task(self.dispatcher.run(), name="dispatcher")
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._safe_tick()))
@@ -116,3 +119,33 @@ class Worker:
         for result in await asyncio.gather(*tasks, return_exceptions=True):
             if isinstance(result, Exception):
                 log.error("worker task ended with %s", type(result).__name__)
+
+    # --- pruning processed update ids (hourly, leader only like every job here) ---------
+
+    def _schedule_prune(self) -> None:
+        # First run a few minutes after start-up, not an hour: a worker restarted more
+        # often than hourly (deploys, leader changes) still prunes.
+        first = datetime.now(UTC) + timedelta(minutes=5)
+        self.scheduler.add_job(
+            self._safe_prune,
+            IntervalTrigger(hours=1),
+            next_run_time=first,
+            max_instances=1,
+            coalesce=True,
+            id="prune_processed_updates",
+        )
+
+    async def _safe_prune(self) -> None:
+        if self.dispatcher.stopping.is_set():
+            return
+        from storage.repository import prune_processed_updates
+
+        days = self.settings.processed_update_retention_days
+        try:
+            before = self.tutor.clock() - timedelta(days=days)
+            n = await prune_processed_updates(self.tutor.sessions, before)
+        except Exception:  # a failed prune must not stop the scheduler
+            log.exception("pruning processed update ids failed")
+            return
+        if n:
+            log.info("pruned %d processed update ids older than %d days", n, days)

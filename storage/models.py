@@ -115,7 +115,12 @@ class QuizAnswer(SQLModel, table=True):
 
 
 class ProcessedUpdate(SQLModel, table=True):
-    """Ids of inbound updates already handled, so a redelivery is processed once."""
+    """Ids of inbound updates already handled, so a redelivery is processed once.
+
+    `channel` is the channel ("telegram", "zalo", "console") for update ids, which the
+    worker prunes after PROCESSED_UPDATE_RETENTION_DAYS. A "channel:what" namespace
+    (with a colon, e.g. "telegram:group") holds notes remembered for good, never pruned.
+    """
 
     __tablename__ = "processed_update"
 

@@ -1,8 +1,10 @@
 """Queries the engine needs, over one AsyncSession (one transaction per inbound)."""
 
-from sqlalchemy import case, delete, func, insert, select, update
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import (
     Assessment,
@@ -25,6 +27,19 @@ class DuplicateUpdate(Exception):
     """This inbound update was processed before."""
 
 
+# The two statements of every update, built once: building one (SQLAlchemy's generative
+# API, coercing each value) cost more CPU than sending it (docs/PERFORMANCE.md, webhook).
+_CLAIM_UPDATE = insert(ProcessedUpdate.__table__)
+_LEARNER_FOR = (
+    select(Learner)
+    .where(
+        Learner.channel == bindparam("channel"),
+        Learner.channel_user_id == bindparam("user_id"),
+    )
+    .with_for_update()
+)
+
+
 class Repository:
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -36,11 +51,9 @@ class Repository:
         the same update fails here (and waits here while the first is in flight).
         A plain INSERT, not an ORM object and a flush: this runs for every update, and
         the unit of work costs several times the statement (docs/PERFORMANCE.md)."""
-        stmt = insert(ProcessedUpdate.__table__).values(
-            channel=channel, update_id=update_id, processed_at=utcnow()
-        )
+        row = {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
         try:
-            await self.session.execute(stmt)
+            await self.session.execute(_CLAIM_UPDATE, row)
         except IntegrityError as e:
             raise DuplicateUpdate(update_id) from e
 
@@ -48,12 +61,8 @@ class Repository:
 
     async def learner_for(self, channel: str, user_id: str) -> Learner | None:
         """The learner of a chat, locked for this transaction on Postgres."""
-        stmt = (
-            select(Learner)
-            .where(Learner.channel == channel, Learner.channel_user_id == user_id)
-            .with_for_update()
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        params = {"channel": channel, "user_id": user_id}
+        return (await self.session.execute(_LEARNER_FOR, params)).scalar_one_or_none()
 
     async def mark_unreachable(self, channel: str, user_id: str) -> bool:
         """The channel says this chat is blocked or gone: no further sends."""
@@ -234,3 +243,35 @@ class Repository:
             .values(feedback=value)
         )
         return (await self.session.execute(stmt)).rowcount > 0
+
+    # --- pruning ----------------------------------------------------------------------
+
+    async def prune_processed_updates(self, before: datetime, limit: int) -> int:
+        """Delete at most `limit` update ids claimed before `before`; returns how many
+        went. Keys under a "channel:what" namespace (e.g. "telegram:group", "zalo:group":
+        this group was told once) are notes kept for good, not update ids: never pruned."""
+        t = ProcessedUpdate
+        batch = (
+            select(t.channel, t.update_id)
+            .where(t.processed_at < before, t.channel.not_like("%:%"))
+            .limit(limit)
+        )
+        # Postgres has no DELETE ... LIMIT: delete the rows a limited select names.
+        stmt = delete(t).where(tuple_(t.channel, t.update_id).in_(batch))
+        return (await self.session.execute(stmt)).rowcount
+
+
+async def prune_processed_updates(
+    sessions: async_sessionmaker[AsyncSession],
+    before: datetime,
+    batch_size: int = 10_000,
+) -> int:
+    """Delete the update ids claimed before `before`, `batch_size` rows a transaction so
+    a large backlog never holds its locks for long. Returns how many rows went."""
+    total = 0
+    while True:
+        async with sessions() as session, session.begin():
+            n = await Repository(session).prune_processed_updates(before, batch_size)
+        total += n
+        if n < batch_size:
+            return total

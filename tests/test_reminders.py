@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import outbox, reminders
+from bot import outbox, reminders, schedule
 from bot.engine import Tutor
 from storage import db
 from storage.models import Learner, LearnerStatus, OutboxMessage, ReviewItem
@@ -239,3 +239,120 @@ async def test_two_schedulers_on_one_postgres_queue_each_reminder_once(db_url, s
     assert sum(counts) == len(rows) == 600
     assert len({r.learner_id for r in rows}) == 600
     assert all(c > 0 for c in counts)  # both did part of the work
+
+
+async def test_the_worker_goes_on_after_a_batch_that_queues_nothing(sessions, catalog):
+    """A whole batch of learners who studied today queues nothing; the learners due after
+    them still get their reminders in the same worker tick."""
+    from bot.config import Settings
+    from bot.worker import Worker
+
+    today = vn(26, 20).astimezone(schedule.VN).date().isoformat()
+    async with sessions() as s, s.begin():
+        s.add_all(
+            Learner(
+                channel="zalo",
+                channel_user_id=f"studied-{i}",
+                status=LearnerStatus.active,
+                group_code="dan",
+                reminder_time="20:00",
+                next_reminder_at=vn(26, 19, 50),  # due first: the whole first batch
+                last_study_on=today,
+            )
+            for i in range(reminders.BATCH)
+        )
+        s.add_all(
+            Learner(
+                channel="zalo",
+                channel_user_id=f"due-{i}",
+                status=LearnerStatus.active,
+                group_code="dan",
+                reminder_time="20:00",
+                next_reminder_at=vn(26, 19, 55),
+            )
+            for i in range(3)
+        )
+    tutor = Tutor(sessions, catalog, clock=Clock(vn(26, 20)))
+    worker = Worker(Settings(_env_file=None), tutor, {})
+
+    assert await worker.tick() == 3
+    rows = await queued(sessions)
+    assert sorted(r.user_id for r in rows) == ["due-0", "due-1", "due-2"]
+    async with sessions() as s:
+        left = await s.execute(select(Learner).where(Learner.next_reminder_at <= vn(26, 20)))
+        assert left.first() is None  # every due learner was moved on
+
+
+async def test_one_batch_gives_each_learner_their_own_reminder(sessions, catalog):
+    """Learners in the same place share one reminder text; each still gets the text of
+    their own next lesson, streak and due reviews."""
+    from storage.models import LessonProgress
+
+    slot, yesterday = vn(26, 20), "2026-11-25"
+    people = {  # user id: (group, streak, last studied, completed lessons, reviews due/not)
+        "a": ("dan", 0, None, [], (0, 0)),
+        "b": ("dan", 0, None, [], (0, 0)),
+        "streak": ("dan", 4, yesterday, [], (0, 0)),
+        "old-streak": ("dan", 4, "2026-11-20", [], (0, 0)),
+        "reviews": ("dan", 0, None, ["m1-1"], (2, 1)),
+        "cb-done": ("cb", 0, None, [les.id for les in catalog.track("cb")], (0, 0)),
+    }
+    async with sessions() as s, s.begin():
+        for user, (group, streak, studied, done, (due, later)) in people.items():
+            ln = Learner(
+                channel="zalo",
+                channel_user_id=user,
+                status=LearnerStatus.active,
+                group_code=group,
+                reminder_time="20:00",
+                next_reminder_at=slot,
+                streak=streak,
+                last_study_on=studied,
+            )
+            s.add(ln)
+            await s.flush()
+            s.add_all(
+                LessonProgress(learner_id=ln.id, lesson_id=lesson, completed_at=slot)
+                for lesson in done
+            )
+            s.add_all(
+                ReviewItem(
+                    learner_id=ln.id,
+                    lesson_id="m1-1",
+                    question_id=f"q{k}",
+                    due_at=slot - timedelta(hours=1) if k < due else slot + timedelta(days=1),
+                )
+                for k in range(due + later)
+            )
+    assert await tick(sessions, catalog, slot) == len(people)
+
+    rows = {r.user_id: r for r in await queued(sessions)}
+    texts = {u: outbox.decode(r.messages)[0].text for u, r in rows.items()}
+    labels = {u: [c.label for c in outbox.decode(r.messages)[0].choices] for u, r in rows.items()}
+    first = "Bài tiếp theo: 1.1 «AI nói dễ hiểu»"
+    assert texts["a"] == texts["b"] == texts["old-streak"]
+    assert first in texts["a"] and "chuỗi" not in texts["a"] and "ôn lại" not in texts["a"]
+    assert labels["a"] == ["Học ngay", "Đổi giờ nhắc"]
+    assert "Bạn đang có chuỗi 4 ngày học liên tiếp" in texts["streak"] and first in texts["streak"]
+    second = catalog.lessons["m1-2"]
+    assert f"Bài tiếp theo: 1.2 «{second.title}»" in texts["reviews"]
+    assert "Có 2 câu cần ôn lại." in texts["reviews"]
+    assert labels["reviews"] == ["Học ngay", "Ôn 2 câu", "Đổi giờ nhắc"]
+    assert texts["cb-done"] == "🔔 Đến giờ học rồi!"  # the whole track done: no next lesson
+    for row in rows.values():
+        assert (row.channel, row.kind, row.status) == ("zalo", "reminder", "pending")
+        assert row.dedup_key == f"rem:{row.learner_id}:202611261300"  # 20:00 in Vietnam
+        assert row.next_attempt_at == row.created_at == slot
+
+
+async def test_a_slot_queued_again_is_skipped_by_its_dedup_key(lan, sessions, catalog):
+    await with_reminder(lan)
+    assert await tick(sessions, catalog, vn(26, 20)) == 1
+    # As if another scheduler had seen the same slot: the learner is due at it again.
+    async with sessions() as s, s.begin():
+        row = (await s.execute(select(Learner))).scalar_one()
+        row.next_reminder_at, row.reminders_ignored = vn(26, 20), 0
+    assert await tick(sessions, catalog, vn(26, 20, 1)) == 0
+    [row] = await queued(sessions)
+    assert row.dedup_key == f"rem:{row.learner_id}:202611261300"
+    assert (await learner(sessions)).next_reminder_at == vn(27, 20)

@@ -1,11 +1,22 @@
 """What every messenger adapter offers the rest of the app."""
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from fastapi import APIRouter
 
 from bot.messages import Outbound
+
+log = logging.getLogger("hocai.channels")
+T = TypeVar("T")
+
+# A reply slower than this shows "typing…" while it is prepared. Lessons, quizzes and the
+# offline tutor answer in milliseconds and need none (that saves a Bot API call per
+# message: docs/PERFORMANCE.md, webhook); a model's answer takes seconds and gets one.
+TYPING_AFTER_SECONDS = 0.3
 
 
 class ChannelService(Protocol):
@@ -45,3 +56,23 @@ class Sender(Protocol):
     name: str
 
     async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery: ...
+
+
+async def typing_while(
+    work: Awaitable[T],
+    show_typing: Callable[[], Awaitable[object]],
+    after: float = TYPING_AFTER_SECONDS,
+) -> T:
+    """Await `work`; if it is not done within `after` seconds, call `show_typing` once
+    (best effort: its failure never stands in the reply's way)."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=after)
+        if not done:
+            try:
+                await show_typing()
+            except Exception as e:  # e.g. the chat blocked us: the reply will say so
+                log.debug("typing indicator not shown: %s", type(e).__name__)
+        return await task
+    finally:
+        task.cancel()  # a no-op once done; if we are cancelled, the work stops too

@@ -421,12 +421,12 @@ async def _preview(ctx: Context, who: Principal, audience=None) -> list[Outbound
     ]
 
 
-async def _send_now(ctx: Context, who: Principal) -> list[Outbound]:
-    if ctx.learner.state != "bc_preview":
-        return [Outbound(STALE)]
+async def _store(ctx: Context, who: Principal, scheduled_at: datetime | None = None):
+    """Check the audience and the text once more (both may have changed since the
+    preview), then store the broadcast: (row, audience, None), or (None, None, problem)."""
     audience, _counts, problem = await _checked(ctx, who)
     if problem:
-        return problem
+        return None, None, problem
     row = await bc.create(
         ctx.repo.session,
         ctx.catalog,
@@ -435,7 +435,17 @@ async def _send_now(ctx: Context, who: Principal) -> list[Outbound]:
         ctx.data["text"],
         ctx.data.get("link"),
         ctx.now,
+        scheduled_at=scheduled_at,
     )
+    return row, audience, None
+
+
+async def _send_now(ctx: Context, who: Principal) -> list[Outbound]:
+    if ctx.learner.state != "bc_preview":
+        return [Outbound(STALE)]
+    row, audience, problem = await _store(ctx, who)
+    if problem:
+        return problem
     return _leave(
         ctx,
         f"✅ Thông báo #{row.id} đang được gửi cho {vn_number(row.recipients)} người "
@@ -491,19 +501,9 @@ async def _confirm_schedule(ctx: Context, who: Principal) -> list[Outbound]:
     when = datetime.fromisoformat(ctx.data["when"])
     if when <= ctx.now:
         return [Outbound("Giờ hẹn vừa qua mất rồi."), *_ask_when(ctx)]
-    audience, _counts, problem = await _checked(ctx, who)
+    row, audience, problem = await _store(ctx, who, scheduled_at=when)
     if problem:
         return problem
-    row = await bc.create(
-        ctx.repo.session,
-        ctx.catalog,
-        who,
-        audience,
-        ctx.data["text"],
-        ctx.data.get("link"),
-        ctx.now,
-        scheduled_at=when,
-    )
     return _leave(
         ctx,
         f"🗓 Đã hẹn: thông báo #{row.id} sẽ gửi lúc {bc.when_text(when, ctx.tz)} cho "

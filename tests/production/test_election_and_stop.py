@@ -162,7 +162,7 @@ async def test_a_stopping_polling_service_finishes_the_updates_it_fetched(tutor,
         await service.start()
         learner = TgChat(api, None, catalog, chat_id=4401)
         api.push_update(learner.message_update(text="/start"))
-        await wait_until(lambda: api.called("sendChatAction", chat_id=4401), "handling began", 10)
+        await wait_until(lambda: api.received("sendMessage") > 0, "the answer began", 10)
         await service.stop()  # SIGTERM while the update is being answered
         replies = api.called("sendMessage", chat_id=4401, ok=True)
         assert len(replies) == 2  # the whole answer went out before the stop returned

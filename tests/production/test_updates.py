@@ -23,7 +23,15 @@ class SlowStandIn(TelegramStandIn):
 
     delay = 0.0
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.arrived: list[str] = []  # methods of the requests that reached it, done or not
+
+    def received(self, method: str) -> int:
+        return self.arrived.count(method)
+
     async def _handle(self, request):
+        self.arrived.append(request.match_info["method"])
         if self.delay and request.match_info["method"] == "sendMessage":
             await asyncio.sleep(self.delay)
         return await super()._handle(request)

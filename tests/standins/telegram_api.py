@@ -54,6 +54,7 @@ class Call:
     status: int = 200  # 0: the connection was dropped
     description: str = ""
     at: float = field(default_factory=time.monotonic)
+    content_type: str = ""  # how the body came: application/json, multipart/form-data, ...
 
     @property
     def ok(self) -> bool:
@@ -207,7 +208,7 @@ class TelegramStandIn:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
-        call = Call(method, {})
+        call = Call(method, {}, content_type=request.content_type)
         self.calls.append(call)
         try:
             call.params = params = await self._params(request)

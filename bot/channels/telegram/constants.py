@@ -35,5 +35,24 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_WEBHOOK_SECRET_CHARS = 256  # setWebhook secret_token: 1-256 of A-Z a-z 0-9 _ -
 WEBHOOK_MAX_CONNECTIONS = 40  # Telegram's default, 1-100
 
+# --- calls ------------------------------------------------------------------------------
+# Every method is POST {base}/bot<token>/<method> (aiogram's TelegramAPIServer.from_base)
+# with a JSON body or a form.
+SEND_MESSAGE = "sendMessage"  # the one method outbox delivery calls
+
 # --- errors -----------------------------------------------------------------------------
+# Every answer is JSON {ok, result} or {ok: false, error_code, description, parameters};
+# error_code repeats the HTTP status.
 NOT_MODIFIED = "message is not modified"  # 400 on an edit that changes nothing
+ERROR_BAD_REQUEST = 400  # this request is wrong (text, markup, chat): retrying won't help
+ERROR_UNAUTHORIZED = 401  # wrong or revoked bot token
+ERROR_FORBIDDEN = 403  # the user blocked the bot, deleted the account, or never started it
+ERROR_TOO_MANY_REQUESTS = 429  # flood control: wait parameters.retry_after seconds
+SERVER_ERRORS = 500  # 5xx and up: Telegram's side (restarting, overloaded); retry later
+RETRY_AFTER = "retry_after"  # parameters field: seconds to wait before any further call
+MIGRATE_TO_CHAT_ID = "migrate_to_chat_id"  # parameters field: a group became a supergroup
+
+# --- our own policy ---------------------------------------------------------------------
+DELIVERY_TIMEOUT_SECONDS = 30.0  # one outbox sendMessage, end to end; half the outbox lease
+DELIVERY_CONNECTIONS = 100  # keep-alive connections of the outbox session (aiogram's default)
+MAX_ERROR_CHARS = 200  # how much of an error's description an outbox row keeps

@@ -21,6 +21,7 @@ from aiogram.methods import (
 )
 from aiogram.types import CallbackQuery, FSInputFile, Message, Update, User
 
+from bot.channels.base import typing_while
 from bot.channels.telegram import texts
 from bot.channels.telegram.constants import CHANNEL, MAX_CAPTION_CHARS
 from bot.channels.telegram.render import answered_question, keyboard, render, tg_len
@@ -73,7 +74,6 @@ class UpdateHandler:
             if await self._claim(CHANNEL, str(update_id)):
                 await self.send(chat_id, [Outbound(texts.NON_TEXT)])
             return
-        await self.sender.call(SendChatAction(chat_id=chat_id, action=ChatAction.TYPING), chat_id)
         inbound = Inbound(
             CHANNEL,
             str(chat_id),
@@ -81,7 +81,11 @@ class UpdateHandler:
             update_id=str(update_id),
             display_name=display_name(msg.from_user),
         )
-        await self.send(chat_id, await self.tutor.handle(inbound))
+        typing = SendChatAction(chat_id=chat_id, action=ChatAction.TYPING)
+        replies = await typing_while(
+            self.tutor.handle(inbound), lambda: self.sender.call(typing, chat_id)
+        )
+        await self.send(chat_id, replies)
 
     async def _callback(self, update_id: int, query: CallbackQuery) -> None:
         # Answer first: it stops the spinner on the learner's button at once.

@@ -12,7 +12,7 @@ from bot.channels.base import Delivery
 from bot.channels.telegram import texts
 from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.constants import CHANNEL
-from bot.channels.telegram.delivery import deliver
+from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.handler import UpdateHandler
 from bot.channels.telegram.polling import poll
 from bot.channels.telegram.webhook import make_router
@@ -31,6 +31,10 @@ class TelegramService:
     def __init__(self, settings: Settings, tutor: Tutor):
         self.mode = settings.telegram_mode
         self.bot = make_bot(settings)
+        # Outbox delivery: a lean sendMessage client of its own (delivery.py says why).
+        self.delivery = TelegramDelivery(
+            settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
+        )
         self.handler = UpdateHandler(tutor, self.bot)
         self._router: APIRouter | None = None
         self._polling: asyncio.Task | None = None
@@ -56,7 +60,7 @@ class TelegramService:
 
     async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery:
         """Send one queued outbox message (reminders, broadcasts): see delivery.py."""
-        return await deliver(self.bot, user_id, messages)
+        return await self.delivery.deliver(user_id, messages)
 
     async def start(self) -> None:
         me = await self.handler.sender.call(GetMe())
@@ -88,4 +92,5 @@ class TelegramService:
             _, late = await asyncio.wait(set(self._batches), timeout=STOP_GRACE_SECONDS)
             for task in late:
                 task.cancel()
-        await self.bot.session.close()
+        await self.delivery.close()
+        await self.bot.session.close()  # waits a moment for TLS connections to close

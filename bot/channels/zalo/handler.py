@@ -11,11 +11,11 @@ retry, a repeated getUpdates answer) is dropped by the database. Non-text events
 their message_id the same way before the friendly "text only" reply.
 """
 
-import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
 
+from bot.channels.base import typing_while
 from bot.channels.zalo import texts
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.constants import (
@@ -116,8 +116,6 @@ class EventHandler:
             log.exception("zalo event failed")
 
     async def _text(self, event: Event) -> None:
-        with contextlib.suppress(ZaloError):  # "typing…" is a courtesy; the reply matters
-            await self.client.send_chat_action(event.chat_id)
         inbound = Inbound(
             CHANNEL,
             event.chat_id,
@@ -125,7 +123,10 @@ class EventHandler:
             update_id=update_key(event.message_id),
             display_name=event.display_name,
         )
-        await self.send(event.chat_id, await self.tutor.handle(inbound))
+        replies = await typing_while(
+            self.tutor.handle(inbound), lambda: self.client.send_chat_action(event.chat_id)
+        )
+        await self.send(event.chat_id, replies)
 
     async def _non_text(self, event: Event) -> None:
         """Image, sticker, unsupported (content unknown), or text with no text."""
