@@ -9,7 +9,7 @@ claims up to 1,000 due learners (next_reminder_at <= now, active; FOR UPDATE SKI
 on Postgres) with their completed lessons and due reviews (one query), builds each
 reminder, queues them in the outbox (one INSERT) and moves next_reminder_at on (one
 UPDATE on Postgres). The claim query's plan is printed (EXPLAIN ANALYZE): it must be an
-index scan on ix_learner_next_reminder_at.
+index scan on ix_reminder_due_due_at (the narrow schedule table, migration 0013).
 
 Besides wall time it reports CPU time per 1,000 claimed, which a busy machine disturbs
 less: this process's ("Python CPU": the tick's Python, and on SQLite the database too,
@@ -339,7 +339,7 @@ async def measure(url: str, kind: str, due: int) -> dict:
             if working and kind == "postgres"
         },
         "claim_plan": plan,
-        "index_used": "ix_learner_next_reminder_at" in plan,
+        "index_used": "ix_reminder_due_due_at" in plan,
     }
 
 

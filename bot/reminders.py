@@ -25,7 +25,7 @@ from bot import metrics, outbox, schedule
 from bot.messages import Choice, Outbound
 from lessons.loader import Catalog
 from lessons.schema import Lesson
-from storage.models import Learner, LearnerStatus, LessonProgress, ReviewItem
+from storage.models import Learner, LearnerStatus, LessonProgress, ReminderDue, ReviewItem
 
 DAILY_LIMIT = 3  # ignored daily reminders before backing off to weekly
 WEEKLY_LIMIT = 6  # ignored reminders in all before stopping (3 daily + 3 weekly)
@@ -101,8 +101,14 @@ class _Due(NamedTuple):
 def _claim(now: datetime, batch: int):
     """Due active learners, oldest slot first, locked for this tick (SKIP LOCKED: another
     scheduler takes other learners), with what their reminders need: one round trip,
-    plain rows (no ORM objects)."""
+    plain rows (no ORM objects). The scan runs on the narrow reminder_due table (its rows
+    are exactly the active learners with a next reminder). Both rows are locked: the
+    schedule row so that a row another scheduler has just moved on is checked again on
+    its new version (Postgres re-checks the locked tables' conditions) and not claimed
+    twice; the learner row so that a learner being answered right now is skipped until
+    the next tick rather than having its reset counters overwritten."""
     lr, lp, ri = Learner.__table__, LessonProgress.__table__, ReviewItem.__table__
+    rd = ReminderDue.__table__
     done = (
         select(func.aggregate_strings(lp.c.lesson_id, ","))
         .where(lp.c.learner_id == lr.c.id, lp.c.completed_at.is_not(None))
@@ -117,10 +123,11 @@ def _claim(now: datetime, batch: int):
     columns = [lr.c[name] for name in _Due._fields[:-2]]
     return (
         select(*columns, done.label("done"), reviews.label("reviews"))
-        .where(lr.c.next_reminder_at <= now, lr.c.status == LearnerStatus.active)
-        .order_by(lr.c.next_reminder_at)
+        .select_from(rd.join(lr, lr.c.id == rd.c.learner_id))
+        .where(rd.c.due_at <= now)
+        .order_by(rd.c.due_at)
         .limit(batch)
-        .with_for_update(of=lr, skip_locked=True)
+        .with_for_update(of=(rd, lr), skip_locked=True)
     )
 
 

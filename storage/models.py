@@ -49,8 +49,9 @@ class Learner(SQLModel, table=True):
     consent_at: datetime | None = _ts()
     reminder_time: str | None = Field(default=None, max_length=5)  # "HH:MM", Vietnam time
     reminder_days: str = Field(default="1234567", max_length=7)  # ISO weekdays
-    # When the next reminder is due (UTC); the scheduler's index. None: no reminders.
-    next_reminder_at: datetime | None = _ts(index=True)
+    # When the next reminder is due (UTC); None: no reminders. Not indexed here: the
+    # tick scans reminder_due, which triggers keep in step with this column (0013).
+    next_reminder_at: datetime | None = _ts()
     reminders_ignored: int = 0  # reminders in a row without a reply
     reminder_weekly: bool = False  # backed off to weekly after 3 ignored reminders
     last_study_on: str | None = Field(default=None, max_length=10)  # Vietnam date, ISO
@@ -63,6 +64,23 @@ class Learner(SQLModel, table=True):
     choices: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _created()
     last_active_at: datetime | None = _ts()
+
+
+class ReminderDue(SQLModel, table=True):
+    """The reminder tick's schedule: one narrow row per active learner with a next
+    reminder, indexed by when it is due. Written only by database triggers on learner
+    (migration 0013), in the same transaction as the learner's own change; the tick
+    scans this instead of the wide learner row and its many indexes."""
+
+    __tablename__ = "reminder_due"
+
+    learner_id: int = Field(
+        sa_column=Column(
+            sa.Integer, sa.ForeignKey("learner.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    channel: str = Field(max_length=16)
 
 
 class Unit(SQLModel, table=True):
