@@ -133,7 +133,8 @@ async def refresh_outbox_depth(sessions: Any, timeout: float = 2.0) -> None:
 
     rows = await asyncio.wait_for(query(), timeout)
     OUTBOX_DEPTH.clear()
-    for channel, status in ((c, s) for c in ("telegram", "zalo") for s in ("pending", "sending")):
-        OUTBOX_DEPTH.labels(channel, status).set(0)
+    for channel in ("telegram", "zalo", "zalo_oa"):
+        for status in ("pending", "sending"):
+            OUTBOX_DEPTH.labels(channel, status).set(0)
     for channel, status, count in rows:
         OUTBOX_DEPTH.labels(channel, str(status)).set(count)
