@@ -28,7 +28,7 @@ HANDLER_SECONDS = Histogram(
 )
 SENDS = Counter(
     "hocai_outbox_sends",
-    "Outbox messages handed to a channel, by result (sent, blocked, retry, failed, rejected, skipped)",
+    "Outbox messages handed to a channel, by result (sent, blocked, retry, failed, skipped…)",
     ["channel", "kind", "result"],
 )
 OUTBOX_DEPTH = Gauge(
