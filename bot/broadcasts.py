@@ -5,7 +5,7 @@ outbox.
   through bot/admin/roles.py (`narrow`): a staff member's scope bounds every audience, and
   one outside it is refused (Forbidden) before anything is stored.
 - Recipients: learners who finished onboarding and consented, on a messenger channel
-  (Telegram, Zalo), active or dormant (dormant learners stopped answering reminders, which
+  (Telegram, Zalo, Zalo OA), active or dormant (dormant learners stopped answering reminders, which
   is no request to hear nothing: an announcement of a class may be what brings them
   back); unreachable learners (403) are skipped.
 - A confirmed broadcast is a `Broadcast` row. The worker's tick (`tick`) turns it into
@@ -21,7 +21,8 @@ outbox.
   dispatcher skips rows of a cancelled broadcast (it re-reads the status at most every
   second), so only messages already on their way go out.
 - Progress and the final report are counted from the outbox statuses; the author gets the
-  report as an outbox message when everything is decided.
+  report as an outbox message when everything is decided. Messages a channel skipped on
+  purpose (the Zalo OA's 48-hour window) are counted apart, per reason.
 - Audit: broadcast_created, broadcast_scheduled, broadcast_cancelled, broadcast_finished
   with author, audience, counts and times (never the text).
 """
@@ -50,6 +51,7 @@ from bot.admin.roles import (
 )
 from bot.channels.telegram import constants as telegram
 from bot.channels.zalo import constants as zalo
+from bot.channels.zalo_oa import constants as zalo_oa
 from bot.config import Settings
 from bot.messages import Outbound
 from bot.schedule import VN
@@ -72,8 +74,16 @@ log = logging.getLogger("hocai.broadcasts")
 
 # Longest text each messenger accepts in one message. A broadcast must fit the smallest
 # limit among the channels its recipients use (it is never split).
-CHANNEL_LIMITS = {telegram.CHANNEL: telegram.MAX_MESSAGE_CHARS, zalo.CHANNEL: zalo.MAX_TEXT_CHARS}
-CHANNEL_NAMES = {telegram.CHANNEL: "Telegram", zalo.CHANNEL: "Zalo"}
+CHANNEL_LIMITS = {
+    telegram.CHANNEL: telegram.MAX_MESSAGE_CHARS,
+    zalo.CHANNEL: zalo.MAX_TEXT_CHARS,
+    zalo_oa.CHANNEL: zalo_oa.MAX_TEXT_CHARS,
+}
+CHANNEL_NAMES = {telegram.CHANNEL: "Telegram", zalo.CHANNEL: "Zalo", zalo_oa.CHANNEL: "Zalo OA"}
+# Why a message was skipped (outbox.error of a 'skipped' row), as the report says it.
+SKIP_REASONS = {
+    zalo_oa.SKIP_OUTSIDE_WINDOW: "ngoài 48 giờ kể từ tin nhắn cuối của người học (Zalo OA)",
+}
 MAX_TEXT = max(CHANNEL_LIMITS.values())
 MAX_LINK = 500
 BATCH = 1000  # outbox rows written per transaction
@@ -368,6 +378,7 @@ async def _cancel_locked(
     bc.delivered = counts[OutboxStatus.sent]
     bc.blocked = counts[OutboxStatus.blocked]
     bc.failed = counts[OutboxStatus.failed]
+    bc.skipped = counts[OutboxStatus.skipped]
     extra = {"reason": reason} if reason else {}
     _audit(session, actor, "broadcast_cancelled", bc, outcome=_outcome(bc, counts), **extra)
     log.info("broadcast %s cancelled by %s", bc.id, actor)
@@ -398,6 +409,7 @@ def _outcome(bc: Broadcast, counts: Counter) -> dict:
         "delivered": counts[OutboxStatus.sent],
         "blocked": counts[OutboxStatus.blocked],
         "failed": counts[OutboxStatus.failed],
+        "skipped": counts[OutboxStatus.skipped],
         "not_sent": counts[OutboxStatus.cancelled],
     }
 
@@ -428,6 +440,8 @@ def status_line(bc: Broadcast, counts: Counter, tz: ZoneInfo) -> str:
         troubles.append(f"{vn_number(counts[OutboxStatus.blocked])} đã chặn trợ lý")
     if counts[OutboxStatus.failed]:
         troubles.append(f"{vn_number(counts[OutboxStatus.failed])} lỗi")
+    if counts[OutboxStatus.skipped]:
+        troubles.append(f"{vn_number(counts[OutboxStatus.skipped])} bỏ qua")
     extra = f" ({', '.join(troubles)})" if troubles else ""
     if bc.status == BroadcastStatus.scheduled:
         state = f"hẹn gửi lúc {when_text(bc.scheduled_at, tz)}, khoảng {vn_number(total)} người"
@@ -441,13 +455,29 @@ def status_line(bc: Broadcast, counts: Counter, tz: ZoneInfo) -> str:
     return f"#{bc.id} «{preview}» – {bc.audience.get('label', '')}\n   {state}"
 
 
-def report_text(bc: Broadcast, tz: ZoneInfo) -> str:
+async def skip_reasons(session: AsyncSession, broadcast_id: int) -> Counter:
+    """The skipped rows of a broadcast, per reason."""
+    stmt = (
+        select(OutboxMessage.error, func.count())
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.status == OutboxStatus.skipped,
+        )
+        .group_by(OutboxMessage.error)
+    )
+    return Counter({error or "": int(n) for error, n in await session.execute(stmt)})
+
+
+def report_text(bc: Broadcast, tz: ZoneInfo, skipped: Counter | None = None) -> str:
     lines = [
         f"📢 Thông báo #{bc.id} đã gửi xong ({bc.audience.get('label', '')}).",
         f"• Đã nhận: {vn_number(bc.delivered or 0)}/{vn_number(bc.recipients)}",
         f"• Đã chặn trợ lý: {vn_number(bc.blocked or 0)}",
         f"• Lỗi, không gửi được: {vn_number(bc.failed or 0)}",
     ]
+    for reason, n in sorted((skipped or Counter()).items()):
+        why = SKIP_REASONS.get(reason, "lý do khác")
+        lines.append(f"• Không gửi vì {why}: {vn_number(n)}")
     if bc.started_at and bc.finished_at:
         lines.append(
             f"Bắt đầu {when_text(bc.started_at, tz)}, xong {when_text(bc.finished_at, tz)}."
@@ -590,23 +620,28 @@ async def _finish_if_decided(session, bc: Broadcast, now: datetime, tz: ZoneInfo
     bc.status, bc.finished_at = BroadcastStatus.done, now
     bc.delivered = counts[OutboxStatus.sent]
     bc.blocked = counts[OutboxStatus.blocked]
-    bc.failed = sum(n for s, n in counts.items() if s != OutboxStatus.sent and s != "blocked")
+    bc.skipped = counts[OutboxStatus.skipped]
+    counted = (OutboxStatus.sent, OutboxStatus.blocked, OutboxStatus.skipped)
+    bc.failed = sum(n for s, n in counts.items() if s not in counted)
+    reasons = await skip_reasons(session, bc.id) if bc.skipped else Counter()
     report = outbox.row(
         f"bcr:{bc.id}",
         bc.author_channel,
         bc.author_user_id,
-        [Outbound(report_text(bc, tz))],
+        [Outbound(report_text(bc, tz, reasons))],
         kind=REPORT_KIND,
         now=now,
     )
     await outbox.enqueue_many(session, [report])
     _audit(session, actor_of(bc), "broadcast_finished", bc, outcome=_outcome(bc, counts))
     log.info(
-        "broadcast %s done: %d delivered, %d blocked, %d failed",
+        "broadcast %s done: %d delivered, %d blocked, %d failed, %d skipped %s",
         bc.id,
         bc.delivered,
         bc.blocked,
         bc.failed,
+        bc.skipped,
+        dict(reasons),
     )
 
 

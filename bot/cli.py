@@ -152,7 +152,7 @@ async def _unit_add(args) -> int:
 
 def _has_tokens() -> bool:
     s = get_settings()
-    return bool(s.telegram_bot_token or s.zalo_bot_token)
+    return bool(s.telegram_bot_token or s.zalo_bot_token or s.zalo_oa_app_id)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
         hook.add_argument("url")
         ch_sub.add_parser("delete-webhook", help="remove the webhook (back to polling)")
         ch_sub.add_parser("info", help="show the bot and its webhook")
+
+    oa = sub.add_parser("zalo-oa", help="Zalo Official Account setup (docs/ZALO_OA.md)")
+    oa_sub = oa.add_subparsers(dest="what", required=True)
+    connect = oa_sub.add_parser("connect", help="OAuth v4 (PKCE): authorise, store the tokens")
+    connect.add_argument("--code", default=None, help=argparse.SUPPRESS)  # tests, scripts
+    oa_sub.add_parser("info", help="the OA and its stored tokens' validity (never the tokens)")
+    oa_sub.add_parser("refresh", help="refresh the access token now")
 
     unit = sub.add_parser("units", help="manage units (agencies, enterprises)")
     unit_sub = unit.add_subparsers(dest="what", required=True)
@@ -238,6 +245,10 @@ def _dispatch(args) -> int:
         return asyncio.run(_ask(args))
     if args.cmd == "db":
         return asyncio.run(_db(args))
+    if args.cmd == "zalo-oa":
+        from bot.channels.zalo_oa import cli as oa_cli
+
+        return asyncio.run(oa_cli.main(args, get_settings()))
     if args.cmd in ("telegram", "zalo"):
         # Each channel package has a cli module: async main(args, settings) -> int.
         module = importlib.import_module(f"bot.channels.{args.cmd}.cli")

@@ -71,6 +71,22 @@ class Settings(BaseSettings):
         default=None, description="Secret for X-Bot-Api-Secret-Token (8-256 chars)"
     )
 
+    # Zalo Official Account, OA API v3 + OAuth v4 (issue 23, docs/ZALO_OA.md). The tokens
+    # are kept in the database (`hocai zalo-oa connect`); the secrets come from here only.
+    zalo_oa_app_id: str | None = Field(default=None, description="Zalo app id linked to the OA")
+    zalo_oa_app_secret: SecretStr | None = Field(
+        default=None, description="The app's secret key (OAuth token calls)"
+    )
+    zalo_oa_secret_key: SecretStr | None = Field(
+        default=None, description="The OA secret key (webhook X-ZEvent-Signature)"
+    )
+    zalo_oa_redirect_uri: str | None = Field(
+        default=None, description="The app's OA callback URL, as registered with Zalo"
+    )
+    zalo_oa_api_base: str = Field(default="https://openapi.zalo.me")
+    zalo_oa_oauth_base: str = Field(default="https://oauth.zaloapp.com")
+    zalo_oa_rate: float = Field(default=10.0, description="Outbox messages/s to the Zalo OA")
+
     # Admin dashboard, admin API, exports (issue 8)
     admin_telegram_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Telegram user ids that are admins (comma-separated)"

@@ -4,6 +4,8 @@
   hard cap per one-second window), and a 429 pauses the whole channel for retry_after;
 - per chat: at most one message a second (the platforms' per-chat limit);
 - 403: the learner is marked unreachable and the row is 'blocked';
+- a sender may skip a message on purpose (the Zalo OA outside its 48-hour window): the
+  row is 'skipped' with the reason in `error`, never retried;
 - other failures: retried with exponential back-off, 'failed' after MAX_ATTEMPTS;
 - broadcast rows (broadcast_id set) carry no text: it is read from the broadcast row,
   with its status at most every BROADCAST_RECHECK seconds; rows of a cancelled broadcast
@@ -330,6 +332,8 @@ class Dispatcher:
             values |= {"status": OutboxStatus.sent, "sent_at": now, "error": None}
         elif result.status == "blocked":
             values |= {"status": OutboxStatus.blocked, "error": result.error[:200] or "403"}
+        elif result.status == "skipped":  # on purpose: no retry, the reason kept
+            values |= {"status": OutboxStatus.skipped, "error": result.error[:200] or "skipped"}
         elif result.status == "retry" or (
             result.status == "failed" and row.attempts + 1 < MAX_ATTEMPTS
         ):

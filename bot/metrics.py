@@ -28,7 +28,7 @@ HANDLER_SECONDS = Histogram(
 )
 SENDS = Counter(
     "hocai_outbox_sends",
-    "Outbox messages handed to a channel, by result (sent, blocked, retry, failed, rejected)",
+    "Outbox messages handed to a channel, by result (sent, blocked, retry, failed, skipped…)",
     ["channel", "kind", "result"],
 )
 OUTBOX_DEPTH = Gauge(
@@ -133,7 +133,8 @@ async def refresh_outbox_depth(sessions: Any, timeout: float = 2.0) -> None:
 
     rows = await asyncio.wait_for(query(), timeout)
     OUTBOX_DEPTH.clear()
-    for channel, status in ((c, s) for c in ("telegram", "zalo") for s in ("pending", "sending")):
-        OUTBOX_DEPTH.labels(channel, status).set(0)
+    for channel in ("telegram", "zalo", "zalo_oa"):
+        for status in ("pending", "sending"):
+            OUTBOX_DEPTH.labels(channel, status).set(0)
     for channel, status, count in rows:
         OUTBOX_DEPTH.labels(channel, str(status)).set(count)

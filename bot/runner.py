@@ -42,6 +42,10 @@ def configured_channels(settings: Settings, tutor: Tutor) -> list[ChannelService
         from bot.channels.zalo.service import ZaloService
 
         services.append(ZaloService(settings, tutor))
+    if settings.zalo_oa_app_id:
+        from bot.channels.zalo_oa.service import ZaloOAService
+
+        services.append(ZaloOAService(settings, tutor))
     return services
 
 
@@ -277,7 +281,7 @@ async def work(settings: Settings) -> int:
         services = configured_channels(settings, tutor)
         channel_senders = senders(services)
         if not channel_senders:
-            log.error("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
+            log.error("no channel configured: set TELEGRAM_BOT_TOKEN, ZALO_BOT_TOKEN or ZALO_OA_*")
             return 2
         role = WorkerRole(settings, tutor, channel_senders)
         # Channels are not started here (no polling, no webhook): only their senders are

@@ -25,7 +25,11 @@ class Worker:
     def __init__(self, settings: Settings, tutor: Tutor, senders: dict[str, Sender]):
         self.settings = settings
         self.tutor = tutor
-        rates = {"telegram": settings.telegram_rate, "zalo": settings.zalo_rate}
+        rates = {
+            "telegram": settings.telegram_rate,
+            "zalo": settings.zalo_rate,
+            "zalo_oa": settings.zalo_oa_rate,
+        }
         lease = timedelta(seconds=settings.outbox_lease_seconds)
         self.dispatcher = Dispatcher(tutor.sessions, senders, rates, clock=tutor.clock, lease=lease)
         self.scheduler = AsyncIOScheduler(timezone=UTC)

@@ -216,6 +216,7 @@ class OutboxStatus(StrEnum):
     blocked = "blocked"  # the chat is unreachable (403)
     failed = "failed"  # gave up after MAX_ATTEMPTS
     cancelled = "cancelled"  # its broadcast was cancelled before it was sent
+    skipped = "skipped"  # not sent on purpose; `error` says why (e.g. outside_48h_window)
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -422,3 +423,25 @@ class Broadcast(SQLModel, table=True):
     delivered: int | None = None  # final counts, when done or cancelled
     blocked: int | None = None
     failed: int | None = None
+    skipped: int | None = None  # not sent on purpose (the reasons: outbox.error)
+
+
+# --- Zalo Official Account (issue 23) ------------------------------------------------------
+
+
+class ZaloOAToken(SQLModel, table=True):
+    """The OA's OAuth v4 tokens, one row per Zalo app. The refresh token is single-use:
+    a refresh rewrites this row under its lock (bot/channels/zalo_oa/tokens.py), so two
+    processes never spend the same refresh token. Whoever reads this table can act as
+    the OA: it gets the database's protection, and the tokens are never logged."""
+
+    __tablename__ = "zalo_oa_token"
+
+    app_id: str = Field(primary_key=True, max_length=32)
+    oa_id: str | None = Field(default=None, max_length=32)
+    access_token: str = Field(sa_column=Column(sa.Text, nullable=False))
+    refresh_token: str = Field(sa_column=Column(sa.Text, nullable=False))
+    access_expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    refresh_expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    refreshes: int = 0  # how many times refreshed since `connect` (the lock's witness)
+    updated_at: datetime = _created()

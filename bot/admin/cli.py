@@ -105,7 +105,7 @@ def add_parsers(sub, unit_sub) -> None:
 
 
 def _chat_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--channel", choices=["telegram", "zalo", "console"], required=True)
+    p.add_argument("--channel", choices=["telegram", "zalo", "zalo_oa", "console"], required=True)
     p.add_argument("--user-id", required=True, help="the chat's user id on that channel")
 
 

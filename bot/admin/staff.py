@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import communes
 from storage.models import AuditLog, StaffRole, Unit
 
-CHANNELS = ("telegram", "zalo", "console")
+CHANNELS = ("telegram", "zalo", "zalo_oa", "console")
 
 
 class GrantError(Exception):

@@ -40,8 +40,9 @@ class Delivery:
     """What happened to one outbox message on its channel."""
 
     # retry: 429, send later; failed: transient, back off; rejected: the platform refused
-    # this message for good (400), do not retry
-    status: Literal["sent", "blocked", "retry", "failed", "rejected"]
+    # this message for good (400), do not retry; skipped: not sent on purpose, `error`
+    # says why (the Zalo OA's 48-hour window), counted apart from failures
+    status: Literal["sent", "blocked", "retry", "failed", "rejected", "skipped"]
     retry_after: float = 0.0  # seconds the whole channel must wait (429)
     error: str = ""
 

@@ -9,7 +9,12 @@ from bot.flows.context import Context
 from bot.messages import Choice, Outbound
 from lessons.limits import LEARNER_GROUPS
 
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "Cửa sổ dòng lệnh"}
+CHANNEL_NAMES = {
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "zalo_oa": "Zalo (Official Account)",
+    "console": "Cửa sổ dòng lệnh",
+}
 PRESETS = (("Sáng 7:00", "0700"), ("Trưa 12:00", "1200"), ("Tối 20:00", "2000"))
 _HHMM = re.compile(r"^(\d{1,2})\s*[:hg.]\s*(\d{2})$|^(\d{1,2})\s*[hg]?$")
 

@@ -1,6 +1,6 @@
-"""One dialogue through the console, Telegram and Zalo adapters: at every step the learner
-reads the same words on each; only the way of choosing differs (buttons on Telegram,
-numbers typed on Zalo and in the console)."""
+"""One dialogue through the console, Telegram, Zalo and Zalo OA adapters: at every step
+the learner reads the same words on each; only the way of choosing differs (buttons on
+Telegram and the Zalo OA, numbers typed on Zalo and in the console)."""
 
 import io
 import random
@@ -11,6 +11,7 @@ import httpx
 from bot.channels import console
 from bot.channels.telegram.service import TelegramService
 from bot.channels.zalo.service import ZaloService
+from bot.channels.zalo_oa.service import ZaloOAService
 from bot.config import Settings
 from bot.engine import Tutor
 from bot.web.app import create_app
@@ -18,10 +19,15 @@ from lessons.limits import QUIZ_DRAW
 from tests.standins.telegram_api import TOKEN as TG_TOKEN
 from tests.standins.telegram_api import TelegramStandIn
 from tests.standins.zalo_api import ZaloStandIn
+from tests.standins.zalo_oa_api import ZaloOAStandIn
 from tests.telegram.tg import TgChat
 from tests.telegram.tg import webhook_delivery as tg_delivery
 from tests.zalo.conftest import FAST, SECRET, make_settings
 from tests.zalo.zl import ZaloLearner, webhook_delivery
+from tests.zalo_oa.conftest import FAST as OA_FAST
+from tests.zalo_oa.conftest import connect as oa_connect
+from tests.zalo_oa.conftest import make_settings as oa_settings
+from tests.zalo_oa.oa import OALearner
 
 TG_SECRET = "tg-test-secret_0123456789"
 NUMBERED = re.compile(r"^\d+\. ")
@@ -135,11 +141,25 @@ async def run_zalo(learner: ZaloLearner, steps, catalog) -> list[set[str]]:
     return seen
 
 
-async def test_console_telegram_and_zalo_show_the_same_words(sessions, catalog):
+async def run_oa(learner: OALearner, steps) -> list[set[str]]:
+    seen = []
+    for kind, arg in steps:
+        if kind == "say":
+            await learner.say(arg)
+        elif kind == "pick":
+            await learner.tap(arg)
+        else:
+            await learner.answer(right=arg)
+        seen.append(words(learner.sent))
+    return seen
+
+
+async def test_console_telegram_zalo_and_the_oa_show_the_same_words(sessions, catalog):
     steps = script(catalog)
-    tg_api, zalo_api = TelegramStandIn(), ZaloStandIn()
+    tg_api, zalo_api, oa_api = TelegramStandIn(), ZaloStandIn(), ZaloOAStandIn()
     await tg_api.start()
     await zalo_api.start()
+    await oa_api.start()
     tg_settings = Settings(
         _env_file=None,
         telegram_bot_token=TG_TOKEN,
@@ -151,30 +171,42 @@ async def test_console_telegram_and_zalo_show_the_same_words(sessions, catalog):
     zalo = ZaloService(
         make_settings(zalo_api), Tutor(sessions, catalog, rng=random.Random(SEED)), retry=FAST
     )
+    oa = ZaloOAService(
+        oa_settings(oa_api), Tutor(sessions, catalog, rng=random.Random(SEED)), retry=OA_FAST
+    )
     try:
+        await oa_connect(oa, oa_api)
         await tg.start()
         await zalo.start()
-        transport = httpx.ASGITransport(app=create_app([tg, zalo]))
+        await oa.start()
+        transport = httpx.ASGITransport(app=create_app([tg, zalo, oa]))
         async with httpx.AsyncClient(transport=transport, base_url="http://hocai.test") as c:
             tg_seen = await run_telegram(TgChat(tg_api, tg_delivery(c, TG_SECRET), catalog), steps)
             zalo_learner = ZaloLearner(zalo_api, webhook_delivery(c, SECRET), catalog)
             zalo_seen = await run_zalo(zalo_learner, steps, catalog)
+            oa_seen = await run_oa(OALearner(oa_api, c, catalog), steps)
         console_tutor = Tutor(sessions, catalog, rng=random.Random(SEED))
         console_seen = await run_console(console_tutor, steps, catalog)
     finally:
         await tg.stop()
         await zalo.stop()
+        await oa.stop()
         await tg_api.stop()
         await zalo_api.stop()
+        await oa_api.stop()
 
-    assert len(console_seen) == len(tg_seen) == len(zalo_seen) == len(steps)
+    assert len(console_seen) == len(tg_seen) == len(zalo_seen) == len(oa_seen) == len(steps)
     earlier: set[str] = set()
-    for step, con, tel, zal in zip(steps, console_seen, tg_seen, zalo_seen, strict=True):
+    for step, con, tel, zal, zoa in zip(
+        steps, console_seen, tg_seen, zalo_seen, oa_seen, strict=True
+    ):
         assert zal, f"nothing shown on Zalo at {step}"
         assert zal == con, f"{step}: Zalo and console differ:\n{zal ^ con}"
+        assert zoa == con, f"{step}: Zalo OA and console differ:\n{zoa ^ con}"
         # Telegram also shows the answered question again (edited with the verdict).
         assert zal <= tel and tel - zal <= earlier, f"{step}: Telegram differs:\n{zal ^ tel}"
         earlier |= zal
     assert any("Đúng rồi" in p for step in zalo_seen for p in step)
     assert any("Chưa đúng" in p for step in zalo_seen for p in step)
-    assert zalo_api.refused() == [] and tg_api.refused() == []
+    assert zalo_api.refused() == [] and tg_api.refused() == [] and oa_api.refused() == []
+    assert all(c.ok for c in oa_api.calls)

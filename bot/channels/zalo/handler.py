@@ -91,6 +91,20 @@ def update_key(message_id: str | None) -> str | None:
     return hashlib.sha256(message_id.encode()).hexdigest()[:MAX_ID_CHARS]
 
 
+async def claim(tutor: Tutor, key: str, update_id: str | None) -> bool:
+    """True the first time this id is seen (always True without an id): events the
+    engine does not see (images, stickers, group notes) are de-duplicated here."""
+    if not update_id:
+        return True
+    try:
+        async with tutor.sessions() as session, session.begin():
+            await Repository(session).claim_update(key, update_id)
+    except DuplicateUpdate:
+        log.info("duplicate event dropped channel=%s", key)
+        return False
+    return True
+
+
 class EventHandler:
     def __init__(self, tutor: Tutor, client: ZaloClient):
         self.tutor = tutor
@@ -141,16 +155,7 @@ class EventHandler:
             await self.send(chat_id, [Outbound(texts.GROUP_NOTE)])
 
     async def _claim(self, key: str, update_id: str | None) -> bool:
-        """True the first time this id is seen (always True without an id)."""
-        if not update_id:
-            return True
-        try:
-            async with self.tutor.sessions() as session, session.begin():
-                await Repository(session).claim_update(key, update_id)
-        except DuplicateUpdate:
-            log.info("duplicate event dropped channel=%s", key)
-            return False
-        return True
+        return await claim(self.tutor, key, update_id)
 
     async def send(self, chat_id: str, replies: list[Outbound]) -> None:
         """Send every piece in order. A piece that still fails after the client's retries

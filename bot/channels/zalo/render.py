@@ -103,12 +103,15 @@ def render_text(message: Outbound) -> list[str]:
     """The text pieces of one Outbound, the choices with the last one."""
     if not message.choices:
         return split_text(message.text)
-    block = choice_block(message)
-    body = message.text.strip() or texts.CHOOSE
-    room = MAX_TEXT_CHARS - zalo_len(block) - 2
+    return with_block(message.text.strip() or texts.CHOOSE, choice_block(message))
+
+
+def with_block(body: str, block: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
+    """`body` in pieces of at most `limit`, `block` (the choices) after the last one."""
+    room = limit - zalo_len(block) - 2
     if room < MIN_ROOM_FOR_TEXT:
-        return split_text(body) + split_text(block)
-    pieces = split_text(body)
+        return split_text(body, limit) + split_text(block, limit)
+    pieces = split_text(body, limit)
     last = pieces.pop()
     if zalo_len(last) > room:
         tail = split_text(last, room)

@@ -1,0 +1,134 @@
+"""One Zalo OA webhook event -> the engine -> the replies sent back.
+
+Who is the learner: `sender.id` (the user's id for this OA), where replies go. A button
+tap arrives as user_send_text whose text is the button's payload (ACTION_PREFIX +
+action): it goes to the engine as an action, which the engine checks against the
+learner's state like any button. `follow` starts onboarding (as /start does), `unfollow`
+marks the learner unreachable. Anonymous messages carry no user to answer: ignored.
+
+The msg_id goes to the engine as Inbound.update_id, so a redelivered event is dropped by
+the database; non-text events claim their msg_id the same way (bot.channels.zalo.handler
+.claim) before the polite "text only" reply.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from bot.channels.zalo.handler import claim, update_key
+from bot.channels.zalo_oa import texts
+from bot.channels.zalo_oa.client import OAError
+from bot.channels.zalo_oa.constants import (
+    ACTION_PREFIX,
+    ANONYMOUS_PREFIX,
+    CHANNEL,
+    EVENT_FOLLOW,
+    EVENT_IMAGE,
+    EVENT_TEXT,
+    EVENT_UNFOLLOW,
+    MAX_ID_CHARS,
+    USER_EVENT_PREFIX,
+)
+from bot.channels.zalo_oa.sender import OASender
+from bot.engine import Tutor
+from bot.messages import Inbound, Outbound
+from storage.repository import Repository
+
+log = logging.getLogger("hocai.zalo_oa")
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    user_id: str
+    msg_id: str | None
+    text: str | None
+    timestamp: str
+
+
+def _id(value: object) -> str:
+    return str(value).strip() if isinstance(value, str | int) else ""
+
+
+def parse_event(body: object) -> Event | None:
+    """None when it names no event or no user."""
+    if not isinstance(body, dict) or not isinstance(body.get("event_name"), str):
+        return None
+    name = body["event_name"]
+    sender = body.get("sender") if isinstance(body.get("sender"), dict) else {}
+    follower = body.get("follower") if isinstance(body.get("follower"), dict) else {}
+    user_id = _id(sender.get("id")) or _id(follower.get("id"))
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    text = message.get("text") if isinstance(message.get("text"), str) else None
+    return Event(
+        name=name,
+        user_id=user_id,
+        msg_id=_id(message.get("msg_id")) or None,
+        text=text,
+        timestamp=_id(body.get("timestamp")),
+    )
+
+
+class EventHandler:
+    def __init__(self, tutor: Tutor, sender: OASender):
+        self.tutor = tutor
+        self.sender = sender
+
+    async def handle(self, body: object) -> None:
+        """Process one event. Never raises: a failure is logged."""
+        try:
+            event = parse_event(body)
+            if event is None:
+                log.warning("webhook body without an event ignored")
+            elif event.name.startswith(ANONYMOUS_PREFIX):
+                log.info("anonymous message ignored")
+            elif not event.user_id or len(event.user_id) > MAX_ID_CHARS:
+                log.info("event %s without a usable user id ignored", event.name[:40])
+            elif event.name == EVENT_TEXT and event.text and event.text.strip():
+                await self._text(event)
+            elif event.name == EVENT_FOLLOW:
+                key = update_key(f"follow:{event.timestamp}:{event.user_id}")
+                await self._engine(
+                    event.user_id, Inbound(CHANNEL, event.user_id, "/start", None, key)
+                )
+            elif event.name == EVENT_UNFOLLOW:
+                await self._unfollow(event.user_id)
+            elif event.name.startswith(USER_EVENT_PREFIX):
+                await self._non_text(event)
+            else:  # oa_send_*, user_seen_message, ...: nothing to answer
+                log.debug("event %s ignored", event.name[:40])
+        except Exception:
+            log.exception("zalo oa event failed")
+
+    async def _text(self, event: Event) -> None:
+        text = event.text or ""
+        key = update_key(event.msg_id)
+        if text.startswith(ACTION_PREFIX):  # a button tap
+            inbound = Inbound(
+                CHANNEL, event.user_id, action=text[len(ACTION_PREFIX) :], update_id=key
+            )
+        else:
+            inbound = Inbound(CHANNEL, event.user_id, text=text, update_id=key)
+        await self._engine(event.user_id, inbound)
+
+    async def _engine(self, user_id: str, inbound: Inbound) -> None:
+        # No "typing…" here: the OA API v3 has no such call that we could confirm.
+        replies = await self.tutor.handle(inbound)
+        await self.send(user_id, replies)
+
+    async def _non_text(self, event: Event) -> None:
+        if await claim(self.tutor, CHANNEL, update_key(event.msg_id)):
+            reply = texts.IMAGE if event.name == EVENT_IMAGE else texts.UNSUPPORTED
+            await self.send(event.user_id, [Outbound(reply)])
+
+    async def _unfollow(self, user_id: str) -> None:
+        async with self.tutor.sessions() as session, session.begin():
+            if await Repository(session).mark_unreachable(CHANNEL, user_id):
+                log.info("a learner unfollowed the OA: marked unreachable")
+
+    async def send(self, user_id: str, replies: list[Outbound]) -> None:
+        """Send the replies in order; a failure (after the client's retries) is logged
+        and ends this reply: the rest would arrive out of context."""
+        try:
+            await self.sender.send(user_id, replies)
+        except OAError as e:
+            log.error("reply not sent: %s %s (%s)", e.code, e.description, e.kind)
