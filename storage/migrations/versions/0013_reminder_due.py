@@ -1,7 +1,7 @@
 """reminder_due: the narrow schedule table the reminder tick scans
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-03 06:30:00
 
 One row per learner who is active and has a next reminder: (learner_id, due_at, channel)
@@ -20,7 +20,7 @@ import storage.types
 
 
 revision: str = '0013'
-down_revision: Union[str, None] = '0006'
+down_revision: Union[str, None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
