@@ -215,7 +215,7 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
     started = time.monotonic()
     if prof:
         prof.enable()
-    while await dispatcher.run_once():
+    while await dispatcher.run_once(follow=True):  # as Dispatcher.run() in the worker
         pass
     if prof:
         prof.disable()

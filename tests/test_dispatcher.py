@@ -212,6 +212,47 @@ async def test_stopped_mid_way_and_restarted_each_exactly_once(sessions, api, te
     sent_once_each(api, rows)
 
 
+async def test_following_claims_the_next_batches_in_one_call(sessions, api, telegram):
+    rows = await learners(sessions, 30)
+    await queue(sessions, rows)
+    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock())
+    assert await dispatcher.run_once(limit=7, follow=True) == 30  # 5 claims, no pause
+    assert await statuses(sessions) == {OutboxStatus.sent: 30}
+    sent_once_each(api, rows)
+    assert await dispatcher.run_once(limit=7, follow=True) == 0
+
+
+@pytest.mark.parametrize("how", ["stop", "cancel"])
+async def test_stopped_while_following_hands_back_every_row_not_begun(sessions, api, telegram, how):
+    """A batch claimed ahead is handed back like the rest: nothing is left 'sending', and
+    a second dispatcher sends the others once each."""
+    rows = await learners(sessions, 60)
+    await queue(sessions, rows)
+    clock = Clock()
+    first = Dispatcher(
+        sessions, {"telegram": telegram}, {"telegram": 40}, clock=clock, concurrency=4
+    )
+    task = asyncio.create_task(first.run_once(limit=8, follow=True))
+    while len(api.called("sendMessage", ok=True)) < 12:  # past the first batch
+        await asyncio.sleep(0.01)
+    if how == "stop":
+        first.stop()
+        handled = await task
+        assert 12 <= handled < 60
+    else:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    counts = await statuses(sessions)
+    sent_before = len(api.called("sendMessage", ok=True))
+    assert OutboxStatus.sending not in counts  # handed back at once, nothing leased
+    assert counts == {OutboxStatus.sent: sent_before, OutboxStatus.pending: 60 - sent_before}
+    second = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=clock)
+    await drain(second, clock)
+    assert await statuses(sessions) == {OutboxStatus.sent: 60}
+    sent_once_each(api, rows)
+
+
 async def test_the_worker_queues_and_sends_a_due_reminder(sessions, tutor, api, telegram):
     from bot.worker import Worker
 
