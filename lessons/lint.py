@@ -29,12 +29,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
 # Options with fewer content words than this are too short to judge (e.g. "Có" / "Không").
 MIN_OPTION_WORDS = 3
 # Vietnamese function words: sharing only these with the cards says nothing.
-STOPWORDS = frozenset(
+_STOPWORDS_TEXT = (
     "là và của có không được cho với các những một để thì mà này đó kia khi đã sẽ đang vì "
     "nên hay hoặc rồi ra vào trong ngoài trên dưới từ đến tới theo như cũng chỉ rất thật "
     "nhiều ít bạn mình người việc cái gì nào ở lại thêm nữa mới cần phải hãy đừng chưa "
-    "bị do nếu thế vậy luôn ngay đi làm biết nói".split()
+    "bị do nếu thế vậy luôn ngay đi làm biết nói"
 )
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # A stated fact: a year, a document number, a percentage, a large figure.
 _FACT = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b\d+/\d{4}/|\b\d+([.,]\d+)?\s?%|\b\d{1,3}(\.\d{3})+\b")
 
