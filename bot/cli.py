@@ -23,16 +23,19 @@ def _lessons(args) -> int:
     if args.what == "check":
         for p in problems:
             print(p)
-        if problems:
-            print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        errors = [p for p in problems if not p.warning]
+        if errors:
+            print(f"{len(errors)} problem(s) found.", file=sys.stderr)
             return 1
+        if problems:
+            print(f"{len(problems)} warning(s).", file=sys.stderr)
         total = stats(catalog)["total"]
         print(
             f"OK: {len(catalog.modules)} modules, {total['lessons']} lessons, "
             f"{total['questions']} questions, {len(catalog.glossary)} glossary terms."
         )
         return 0
-    if problems:
+    if any(not p.warning for p in problems):
         for p in problems:
             print(p, file=sys.stderr)
         return 1

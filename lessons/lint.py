@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lessons.loader import Catalog, Problem
 
@@ -25,6 +26,16 @@ _SYLLABLE = re.compile(
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 _URLISH = re.compile(r"https?://\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?…:;])\s+|\n+")
+# Options with fewer content words than this are too short to judge (e.g. "Có" / "Không").
+MIN_OPTION_WORDS = 3
+# Vietnamese function words: sharing only these with the cards says nothing.
+_STOPWORDS_TEXT = (
+    "là và của có không được cho với các những một để thì mà này đó kia khi đã sẽ đang vì "
+    "nên hay hoặc rồi ra vào trong ngoài trên dưới từ đến tới theo như cũng chỉ rất thật "
+    "nhiều ít bạn mình người việc cái gì nào ở lại thêm nữa mới cần phải hãy đừng chưa "
+    "bị do nếu thế vậy luôn ngay đi làm biết nói"
+)
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # A stated fact: a year, a document number, a percentage, a large figure.
 _FACT = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b\d+/\d{4}/|\b\d+([.,]\d+)?\s?%|\b\d{1,3}(\.\d{3})+\b")
 
@@ -127,6 +138,8 @@ def lint(catalog: Catalog) -> list[Problem]:
                     Problem(path, line(("quiz", i)), f"same question as {seen_questions[key]}")
                 )
             seen_questions.setdefault(key, f"{lesson_id}.{q.id}")
+        problems += _lint_sources(lesson, path, line)
+        problems += _lint_answerable_without(lesson, path, line)
         if not lesson.sources:
             for i, card in enumerate(lesson.cards):
                 fact = _FACT.search(card)
@@ -144,6 +157,49 @@ def lint(catalog: Catalog) -> list[Problem]:
         problems += _balance(catalog, module)
     problems += _lint_glossary(catalog, allowed)
     return problems
+
+
+def source_url_problem(url: str) -> str | None:
+    """Why a source URL cannot be the page that states the fact, or None if it can."""
+    if "…" in url or "..." in url:
+        return "is elided («…»): give the full address of the page"
+    parts = urlsplit(url)
+    if parts.path.strip("/") == "" and not parts.query:
+        return "is a site's home page: give the page that states the fact"
+    return None
+
+
+def _lint_sources(lesson, path, line) -> list[Problem]:
+    out = []
+    for i, source in enumerate(lesson.sources):
+        why = source_url_problem(source.url)
+        if why:
+            out.append(Problem(path, line(("sources", i, "url")), f"sources.{i}.url {why}"))
+    return out
+
+
+def content_words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)} - STOPWORDS
+
+
+def _lint_answerable_without(lesson, path, line) -> list[Problem]:
+    """Warn on a question whose options share no content word with the cards: it can
+    be answered, or guessed, without reading the lesson."""
+    taught = set().union(*(content_words(c) for c in lesson.cards))
+    out = []
+    for i, q in enumerate(lesson.quiz):
+        said = set().union(*(content_words(o.text) for o in q.options))
+        if len(said) >= MIN_OPTION_WORDS and not said & taught:
+            out.append(
+                Problem(
+                    path,
+                    line(("quiz", i)),
+                    f"quiz.{i} ({q.id}): no option shares a word with the cards; "
+                    "it can be answered without the lesson",
+                    warning=True,
+                )
+            )
+    return out
 
 
 def _balance(catalog: Catalog, module) -> list[Problem]:

@@ -23,13 +23,15 @@ class Problem:
     file: Path
     line: int
     message: str
+    # A warning is printed by `hocai lessons check` but does not fail it.
+    warning: bool = False
 
     def __str__(self) -> str:
         try:
             shown = os.path.relpath(self.file)
         except ValueError:
             shown = str(self.file)
-        return f"{shown}:{self.line}: {self.message}"
+        return f"{shown}:{self.line}: {'warning: ' if self.warning else ''}{self.message}"
 
 
 class LessonError(Exception):

@@ -94,3 +94,77 @@ def test_the_shipped_curriculum_passes_the_linter():
     )
     assert done.returncode == 0, done.stdout
     assert "44 glossary terms" in done.stdout or "glossary terms" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "url, fires",
+    [
+        ("https://soha.vn", "home page"),
+        ("https://soha.vn/", "home page"),
+        ("https://vtcnews.vn/…ar933959.html", "elided"),
+        ("https://baolaocai.vn/...post401819.html", "elided"),
+        ("https://vtcnews.vn/thu-tuong-binh-dan-hoc-vu-so-ar933959.html", None),
+        ("https://aitv.vn/?p=18785", None),
+    ],
+)
+def test_a_source_must_be_the_page_that_states_the_fact(tmp_path, url, fires):
+    lesson = GOOD_LESSON + f"sources:\n  - title: Báo\n    url: {url}\n"
+    found = [f for f in findings(tmp_path, lesson) if "sources.0.url" in f]
+    if fires:
+        assert len(found) == 1 and found[0].startswith("x-1.yaml:39: sources.0.url"), found
+        assert fires in found[0]
+    else:
+        assert found == []
+
+
+def test_a_home_page_source_fails_the_check(tmp_path):
+    lesson = GOOD_LESSON + "sources:\n  - title: Báo\n    url: https://kenh14.vn\n"
+    root = make(tmp_path, lesson=lesson)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "lessons", "check", "--dir", str(root)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "home page" in done.stdout
+
+
+ANSWERABLE = GOOD_LESSON.replace(
+    "  - Thẻ một.", "  - AI đoán theo mẫu đã học, nên có thể sai. Hãy đọc lại trước khi gửi."
+).replace(
+    "      - text: Có\n        correct: true\n      - text: Sai\n    explanation: Vì thế.",
+    "      - text: {right}\n        correct: true\n      - text: {wrong}\n    explanation: Vì thế.",
+)
+
+
+@pytest.mark.parametrize(
+    "right, wrong, warns",
+    [
+        # Common sense, nothing from the cards: a guess gets it right.
+        ("Giữ bình tĩnh và suy nghĩ kỹ", "Hoảng sợ chạy khắp xóm", True),
+        # The right option names what the cards teach.
+        ("Đọc lại trước khi gửi", "Gửi ngay cho nhanh", False),
+        # Too short to judge.
+        ("Đúng", "Sai", False),
+    ],
+)
+def test_a_question_answerable_without_the_lesson_is_a_warning(tmp_path, right, wrong, warns):
+    root = make(tmp_path, lesson=ANSWERABLE.format(right=right, wrong=wrong))
+    catalog, problems = load_catalog(root)
+    assert problems == []
+    found = [p for p in lint(catalog) if "without the lesson" in p.message]
+    if warns:
+        assert len(found) == 1 and found[0].warning and found[0].line == 9, found
+        assert str(found[0]).endswith(
+            "x-1.yaml:9: warning: quiz.0 (q1): no option shares a word with the cards; "
+            "it can be answered without the lesson"
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "lessons", "check", "--dir", str(root)],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout  # a warning does not fail the check
+        assert "warning: quiz.0 (q1)" in done.stdout
+    else:
+        assert found == []
