@@ -63,6 +63,14 @@ class Learner(SQLModel, table=True):
     choices: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _created()
     last_active_at: datetime | None = _ts()
+    # Milestones (bot/admin/milestones.py, from bot/policy.py's definitions), stamped when
+    # reached so the leaderboard and funnel count one table, also "as of" a past date.
+    first_lesson_at: datetime | None = _ts()
+    half_track_at: datetime | None = _ts()
+    trained_at: datetime | None = _ts()
+    proficient_at: datetime | None = _ts()
+    # Chose "Tắt nhắc": no reminders and no staff nudges (unset reminders are not opting out)
+    reminders_off: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Unit(SQLModel, table=True):
@@ -404,3 +412,21 @@ class Broadcast(SQLModel, table=True):
     delivered: int | None = None  # final counts, when done or cancelled
     blocked: int | None = None
     failed: int | None = None
+
+
+# --- Thi đua: staff contact with stalled learners (issue 22) -----------------------------
+
+
+class LearnerContact(SQLModel, table=True):
+    """A staff member reached out to a stalled learner: a nudge sent through the bot, or
+    "đã gọi" (they called or met them). No text, no phone number: who, whom, when."""
+
+    __tablename__ = "learner_contact"
+    __table_args__ = (sa.Index("ix_learner_contact_learner_at", "learner_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id")
+    kind: str = Field(max_length=8)  # nudge | called
+    staff_channel: str = Field(max_length=16)
+    staff_user_id: str = Field(max_length=64)
+    at: datetime = _created()
