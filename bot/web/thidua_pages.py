@@ -38,7 +38,7 @@ def standings(request: Request) -> leaderboard.Standings:
     st = state(request)
     app_state = request.app.state
     if getattr(app_state, "thidua", None) is None:
-        app_state.thidua = leaderboard.Standings(st.sessions)
+        app_state.thidua = leaderboard.Standings(st.sessions, clock=lambda: st.reports.clock())
     app_state.thidua.ttl = st.reports.ttl
     return app_state.thidua
 
