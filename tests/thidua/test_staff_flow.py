@@ -145,3 +145,18 @@ async def test_stalled_thresholds_follow_the_settings(sessions, province):
         assert await stalled.count(s, a, NOW, TZ) == 2
         assert await stalled.count(s, a, NOW, TZ, ignored=4) == 1  # a3 drops out
         assert await stalled.count(s, a, NOW, TZ, days=30) == 1  # a4 studied 20 days ago
+
+
+async def test_a_learner_who_deletes_their_data_takes_the_contacts_along(
+    staff_a, sessions, tutor, catalog
+):
+    await staff_a.press(f"so:c:{await learner_id(sessions, 'a3')}:0")
+    await staff_a.press(f"so:n:{await learner_id(sessions, 'a3')}:0")
+    cuong = Chat(tutor, catalog, user_id="a3", channel="telegram")
+    await cuong.say("/dulieu")
+    await cuong.tap("Xóa dữ liệu của tôi")
+    await cuong.tap("Xóa hết")
+    cuong.expect("Đã xóa toàn bộ dữ liệu của bạn.")
+    async with sessions() as s:
+        assert list((await s.execute(select(LearnerContact))).scalars()) == []
+        assert await nudges(sessions) == []

@@ -21,14 +21,16 @@ MILESTONES = ('first_lesson_at', 'half_track_at', 'trained_at', 'proficient_at')
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('learner', schema=None) as batch_op:
-        for name in MILESTONES:
-            batch_op.add_column(
-                sa.Column(name, storage.types.UTCDateTime(timezone=True), nullable=True)
-            )
-        batch_op.add_column(
-            sa.Column('reminders_off', sa.Boolean(), server_default=sa.false(), nullable=False)
+    # Plain ADD COLUMN (SQLite has it): a batch "move and copy" of the learner table
+    # would fail on the foreign keys that point at it, and copy every row.
+    for name in MILESTONES:
+        op.add_column(
+            'learner', sa.Column(name, storage.types.UTCDateTime(timezone=True), nullable=True)
         )
+    op.add_column(
+        'learner',
+        sa.Column('reminders_off', sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     op.create_table('learner_contact',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('learner_id', sa.Integer(), nullable=False),
@@ -73,7 +75,5 @@ def downgrade() -> None:
     with op.batch_alter_table('learner_contact', schema=None) as batch_op:
         batch_op.drop_index('ix_learner_contact_learner_at')
     op.drop_table('learner_contact')
-    with op.batch_alter_table('learner', schema=None) as batch_op:
-        batch_op.drop_column('reminders_off')
-        for name in reversed(MILESTONES):
-            batch_op.drop_column(name)
+    for name in ('reminders_off', *reversed(MILESTONES)):
+        op.drop_column('learner', name)
