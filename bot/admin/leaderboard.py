@@ -163,7 +163,10 @@ class Board:
 def _rank(rows: list[Standing], key) -> list[int]:
     """Competition ranks (1, 2, 2, 4) of rows by key (higher first); rows keep order."""
     keys = [key(r) for r in rows]
-    return [1 + sum(1 for other in keys if other > k) for k in keys]
+    first: dict = {}
+    for place, k in enumerate(sorted(keys, reverse=True), start=1):
+        first.setdefault(k, place)
+    return [first[k] for k in keys]
 
 
 def _shares(by: str, trained: int, proficient: int, learners: int, base: int | None):
@@ -244,9 +247,6 @@ class Standings:
     ):
         self.sessions, self.ttl, self.clock = sessions, ttl, clock
         self._cached: tuple[float, tuple] | None = None
-
-    def invalidate(self) -> None:
-        self._cached = None
 
     async def data(self) -> tuple[datetime, list[MarkRow], list[Unit], dict[str, int]]:
         if self._cached and time.monotonic() - self._cached[0] < self.ttl:
