@@ -55,6 +55,14 @@ class Settings(BaseSettings):
         default=7, ge=1, description="Inbound update ids kept to drop redeliveries (days)"
     )
 
+    # Thi đua (issue 22): stalled learners for staff, the weekly digest
+    stalled_after_ignored: int = Field(
+        default=3, ge=1, description="Ignored reminders in a row that put a learner on the list"
+    )
+    stalled_after_days: int = Field(
+        default=14, ge=1, description="Days without studying that put a learner on the list"
+    )
+
     # Telegram
     telegram_bot_token: SecretStr | None = Field(default=None)
     telegram_api_base: str = Field(default="https://api.telegram.org")

@@ -27,6 +27,7 @@ from bot.flows import (
     glossary,
     learning,
     onboarding,
+    outreach,
     practice,
     review,
     staff,
@@ -58,6 +59,7 @@ COMMANDS = {
     "menu": A.MENU,
     "dangnhap": "dangnhap",  # staff: a dashboard login link (bot/flows/staff.py)
     "thongbao": "thongbao",  # staff: broadcasts (bot/flows/broadcast.py)
+    "canbo": "canbo",  # staff: stalled learners, leaderboard (bot/flows/outreach.py)
 }
 NEW_LEARNER_RETRIES = 2
 
@@ -201,6 +203,12 @@ class Tutor:
             if out is not None:
                 return out
             if command == "thongbao":  # not staff: what /trogiup gives, as for anyone
+                command = "trogiup"
+        if command == "canbo" or outreach.claims(ctx):
+            out = await outreach.route(ctx, command)
+            if out is not None:
+                return out
+            if command == "canbo":
                 command = "trogiup"
         if learner.state in onboarding.STATES:
             if command == "start" or learner.state == "new":

@@ -79,7 +79,19 @@ class Worker:
                 break
         if announced:
             log.info("tick queued %d broadcast messages", announced)
-        return queued + announced
+        # Staff's weekly digest: nothing to do outside Monday morning's window.
+        from bot.outreach import digest
+
+        digests = await digest.tick(
+            self.tutor.sessions,
+            self.tutor.clock(),
+            tz=self.tutor.tz,
+            quiet=self.quiet,
+            dashboard_url=f"{s.public_base_url.rstrip('/')}/quan-tri",
+            stalled_after_ignored=s.stalled_after_ignored,
+            stalled_after_days=s.stalled_after_days,
+        )
+        return queued + announced + digests
 
     async def start(self) -> None:
         self.scheduler.add_job(

@@ -64,6 +64,14 @@ class Learner(SQLModel, table=True):
     choices: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _created()
     last_active_at: datetime | None = _ts()
+    # Milestones (bot/admin/milestones.py, from bot/policy.py's definitions), stamped when
+    # reached so the leaderboard and funnel count one table, also "as of" a past date.
+    first_lesson_at: datetime | None = _ts()
+    half_track_at: datetime | None = _ts()
+    trained_at: datetime | None = _ts()
+    proficient_at: datetime | None = _ts()
+    # Chose "Tắt nhắc": no reminders and no staff nudges (unset reminders are not opting out)
+    reminders_off: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class ReminderDue(SQLModel, table=True):
@@ -445,3 +453,21 @@ class ZaloOAToken(SQLModel, table=True):
     refresh_expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     refreshes: int = 0  # how many times refreshed since `connect` (the lock's witness)
     updated_at: datetime = _created()
+
+
+# --- Thi đua: staff contact with stalled learners (issue 22) -----------------------------
+
+
+class LearnerContact(SQLModel, table=True):
+    """A staff member reached out to a stalled learner: a nudge sent through the bot, or
+    "đã gọi" (they called or met them). No text, no phone number: who, whom, when."""
+
+    __tablename__ = "learner_contact"
+    __table_args__ = (sa.Index("ix_learner_contact_learner_at", "learner_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id")
+    kind: str = Field(max_length=8)  # nudge | called
+    staff_channel: str = Field(max_length=16)
+    staff_user_id: str = Field(max_length=64)
+    at: datetime = _created()

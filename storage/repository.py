@@ -11,6 +11,7 @@ from storage.models import (
     AssessmentAnswer,
     AuditLog,
     Learner,
+    LearnerContact,
     LearnerStatus,
     LessonProgress,
     OutboxMessage,
@@ -92,6 +93,7 @@ class Repository:
             ReviewItem,
             OutboxMessage,
             TutorAnswer,
+            LearnerContact,
         ):
             res = await self.session.execute(delete(model).where(model.learner_id == learner.id))
             counts[model.__tablename__] = res.rowcount

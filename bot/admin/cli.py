@@ -5,6 +5,7 @@
   hocai units import CSV, hocai units links --out DIR
   hocai export progress --format xlsx|csv [--out FILE|DIR] [--commune] [--unit] [--group]
   hocai targets show [--json], hocai targets base KEY POPULATION [--source]
+  hocai targets leaderboard [--json] [--by trained|proficient]
   hocai demo seed --learners N [--force]
   hocai web (the dashboard and API without the bots)
 
@@ -90,9 +91,14 @@ def add_parsers(sub, unit_sub) -> None:
     show = tgt_sub.add_parser("show", help="print the report")
     show.add_argument("--json", action="store_true")
     base = tgt_sub.add_parser("base", help="set how many people a target counts against")
-    base.add_argument("key", choices=["public_servants", "business", "citizens"])
+    base.add_argument(
+        "key", help="public_servants, business, citizens, or commune:CODE (its population)"
+    )
     base.add_argument("population", type=int)
     base.add_argument("--source", default=None, help="where the figure comes from")
+    board = tgt_sub.add_parser("leaderboard", help="communes and units ranked (thi đua)")
+    board.add_argument("--json", action="store_true")
+    board.add_argument("--by", choices=["trained", "proficient"], default="trained")
 
     demo = sub.add_parser("demo", help="synthetic data for demos and benchmarks")
     demo_sub = demo.add_subparsers(dest="what", required=True)
@@ -363,7 +369,12 @@ async def _targets(args, settings: Settings) -> int:
     from storage.types import utcnow
 
     async with _db(settings) as (_engine, sessions):
+        if args.what == "leaderboard":
+            return await _leaderboard(args, sessions)
         if args.what == "base":
+            problem = _base_key_problem(args.key, args.population)
+            if problem:
+                return _err(problem)
             async with sessions() as session, session.begin():
                 row = await session.get(TargetBase, args.key)
                 if row is None:
@@ -397,6 +408,47 @@ async def _targets(args, settings: Settings) -> int:
             print(f"  {m.label}: {m.value}/{m.of or '?'} = {pct} (target {m.target_pct}%) {state}")
     print(f"\ncommunes below target: {report.communes_below}/{len(report.communes)}")
     print(f"units below target: {report.units_below}/{len(report.units)}")
+    return 0
+
+
+def _base_key_problem(key: str, population: int) -> str | None:
+    from bot.admin.leaderboard import COMMUNE_BASE_PREFIX
+    from bot.admin.reports import TARGET_KEYS
+
+    if population < 0:
+        return "population must be ≥ 0"
+    if key in TARGET_KEYS:
+        return None
+    code = key.removeprefix(COMMUNE_BASE_PREFIX)
+    if key.startswith(COMMUNE_BASE_PREFIX) and code.isdigit() and int(code) in communes.by_code():
+        return None
+    return f"key must be one of {', '.join(TARGET_KEYS)} or commune:CODE (a commune code)"
+
+
+async def _leaderboard(args, sessions) -> int:
+    from bot.admin import leaderboard
+    from storage.types import utcnow
+
+    async with sessions() as session:
+        board = await leaderboard.compute(session, utcnow(), args.by)
+    if args.json:
+        print(json.dumps(board.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+
+    def pct(v):
+        return "-" if v is None else f"{v:.1f}%"
+
+    def change(s):
+        return "" if s.change is None else f"{s.change:+d}"
+
+    print(f"ranked by share {args.by} of the population base; change: places since a week ago")
+    for title, rows in (("communes", board.communes), ("units", board.units)):
+        print(f"\n{title} ({len(rows)})")
+        for s in rows:
+            print(
+                f"{s.rank:>4}  {change(s):>4}  {s.name[:40]:<40} trained {pct(s.trained_pct):>6}"
+                f"  proficient {pct(s.proficient_pct):>6}  base {s.base or '-'} ({s.base_source})"
+            )
     return 0
 
 

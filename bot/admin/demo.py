@@ -22,6 +22,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot import communes, policy
+from bot.admin import leaderboard, milestones
+from bot.schedule import VN
 from lessons.limits import LEARNER_GROUPS
 from lessons.loader import Catalog
 from storage.models import (
@@ -145,6 +147,7 @@ class _Gen:
         self.provincial = [u.id for u in units if u.code.startswith(f"{UNIT_PREFIX}SO")]
         self.unit_count: Counter = Counter()
         self.group_count: Counter = Counter()
+        self.commune_count: Counter = Counter()
 
     def name(self) -> str:
         r = self.rng
@@ -174,6 +177,7 @@ class _Gen:
         if unit is not None:
             self.unit_count[unit] += 1
         self.group_count[group] += 1
+        self.commune_count[commune] += 1
         # More learners joined recently: the square root skews towards now.
         age = timedelta(weeks=HISTORY_WEEKS) * (1 - math.sqrt(r.random()))
         created = now - age
@@ -221,6 +225,7 @@ class _Gen:
                 if when >= now:
                     break
             last = max(last, assessments[-1][3])
+        marks = self.milestones(track, times, assessments)
         status = LearnerStatus.active.value
         if r.random() < 0.04:
             status = LearnerStatus.unreachable.value
@@ -239,8 +244,24 @@ class _Gen:
             state="menu",
             created_at=created,
             last_active_at=last,
+            last_study_on=times[-1].astimezone(VN).date().isoformat() if times else None,
+            # Some stopped answering their reminders (the stalled learners' list).
+            reminders_ignored=r.choice((0, 0, 0, 1, 2, 3, 4)) if done < len(track) else 0,
+            **marks,
         )
         return row, progress, assessments
+
+    def milestones(self, track: list[str], times: list[datetime], assessments: list) -> dict:
+        """The milestone stamps (bot/admin/milestones.py) of lessons done in track order."""
+        core_at = [at for lid, at in zip(track, times, strict=False) if lid in self.core]
+        half = milestones.half_of(len(track))
+        passed = [a[3] for a in assessments if a[6]]
+        return {
+            "first_lesson_at": times[0] if times else None,
+            "half_track_at": times[half - 1] if len(times) >= half else None,
+            "trained_at": core_at[-1] if len(core_at) == self.core_n else None,
+            "proficient_at": passed[0] if passed else None,
+        }
 
 
 PROGRESS_COLS = (
@@ -446,6 +467,18 @@ async def seed(
                         insert(TargetBase.__table__).values(
                             key=key,
                             population=math.ceil(n / share),
+                            source="Dữ liệu mô phỏng (demo)",
+                            updated_at=now,
+                        )
+                    )
+            # Commune populations for the leaderboard (bot/admin/leaderboard.py).
+            for code, n in sorted(gen.commune_count.items()):
+                key = f"{leaderboard.COMMUNE_BASE_PREFIX}{code}"
+                if key not in bases:
+                    await conn.execute(
+                        insert(TargetBase.__table__).values(
+                            key=key,
+                            population=math.ceil(n / rng.uniform(0.3, 0.8)),
                             source="Dữ liệu mô phỏng (demo)",
                             updated_at=now,
                         )

@@ -25,6 +25,7 @@ import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import communes
+from bot.admin import funnel
 from bot.admin.reports import (
     DEFINITIONS_VI,
     Report,
@@ -179,6 +180,7 @@ class _Xlsx:
             {"constant_memory": True, "tmpdir": str(path.parent), "strings_to_numbers": False},
         )
         self.summary = self.wb.add_worksheet("Tổng hợp")
+        self.funnel = self.wb.add_worksheet("Phễu học")  # bot/admin/funnel.py
         self.data = self.wb.add_worksheet("Tiến độ học")
         self.bold = self.wb.add_format({"bold": True})
         self.head = self.wb.add_format({"bold": True, "text_wrap": True, "bg_color": "#E8F0E0"})
@@ -356,6 +358,9 @@ async def write_export(
         x = _Xlsx(path)
         try:
             write_summary(x, report, job, tz, now)
+            formats = {"title": x.title, "head": x.head, "bold": x.bold}
+            async with sessions() as session:
+                await funnel.write_sheet(x.funnel, formats, session, job.flt, now, tz)
             conv = _Rows(tz)
             async for part in _batches(sessions, catalog, job.flt):
                 values = [conv.xlsx(r) for r in part]

@@ -106,6 +106,7 @@ def set_reminder(ctx: Context, value: str) -> list[Outbound]:
     if value == "off":
         ctx.learner.reminder_time = None
         ctx.learner.next_reminder_at = None
+        ctx.learner.reminders_off = True  # opted out: no staff nudges either
         ctx.goto("menu")
         return [menu("Đã tắt nhắc học. Khi nào cần, bạn vào «Nhắc học» để bật lại.")]
     if value == "other":
@@ -146,6 +147,7 @@ def set_days(ctx: Context, days: str) -> list[Outbound]:
     ln = ctx.learner
     ln.reminder_time, ln.reminder_days = hhmm, days
     ln.reminders_ignored, ln.reminder_weekly = 0, False
+    ln.reminders_off = False
     ln.next_reminder_at = schedule.next_slot(hhmm, days, ctx.now, tz=ctx.tz)
     ctx.goto("menu")
     first = ctx.local(ln.next_reminder_at)

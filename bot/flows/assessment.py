@@ -7,6 +7,7 @@ attempt; after a failed attempt a retake waits for the cool-down. See bot/policy
 
 from bot import actions as A
 from bot import policy
+from bot.admin import milestones
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.learning import refuse
@@ -162,6 +163,8 @@ async def _finish(ctx: Context, exam: Assessment) -> Outbound:
     score, _ = await ctx.repo.assessment_score(exam.id)
     exam.score, exam.finished_at = score, ctx.now
     exam.passed = policy.passed(score, exam.total)
+    if exam.passed:
+        milestones.on_passed(ctx.learner, exam.track, ctx.now)
     ctx.goto("menu")
     await ctx.repo.audit(
         ctx.actor, "assessment_finished", track=exam.track, score=score, total=exam.total

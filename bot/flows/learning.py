@@ -2,6 +2,7 @@
 
 from bot import actions as A
 from bot import policy
+from bot.admin import leaderboard, milestones
 from bot.flows import practice, review
 from bot.flows.common import STALE, TO_MENU, menu
 from bot.flows.context import Context
@@ -134,7 +135,11 @@ async def answer(ctx: Context) -> list[Outbound]:
 async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound:
     correct, answered = await ctx.repo.attempt_score(ctx.learner.id, lesson.id, attempt)
     progress = await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)
-    progress.completed_at = progress.completed_at or ctx.now
+    if progress.completed_at is None:
+        progress.completed_at = ctx.now
+        done = await ctx.repo.progress(ctx.learner.id)
+        completed = {lid for lid, p in done.items() if p.completed_at}
+        milestones.on_lesson(ctx.learner, ctx.catalog, completed, ctx.now)
     progress.score, progress.total = correct, answered
     progress.best_score = max(progress.best_score or 0, correct)
     review.record_study(ctx)
@@ -269,10 +274,27 @@ async def show_progress(ctx: Context) -> list[Outbound]:
     passed = await ctx.repo.best_passed_assessment(ctx.learner.id)
     if passed:
         lines.append(f"🎓 Đạt bài kiểm tra cuối khóa: {passed.score}/{passed.total} câu")
+    rank = await _commune_rank(ctx)
+    if rank:
+        lines.append(rank)
     choices = [Choice("Học tiếp", A.CONTINUE), TO_MENU]
     if done_all == total_all and not passed:
         choices.insert(0, Choice("Kiểm tra cuối khóa", A.EXAM))
     return [Outbound("\n".join(lines), tuple(choices))]
+
+
+async def _commune_rank(ctx: Context) -> str | None:
+    """«Xã Tân Cương đứng thứ 12/92 …» (bot/admin/leaderboard.py), once it has learners."""
+    if ctx.learner.commune_code is None:
+        return None
+    board = await leaderboard.cached_board(ctx.repo.session, ctx.now)
+    mine = board.commune(ctx.learner.commune_code)
+    if mine is None or not mine.learners:
+        return None
+    return (
+        f"🏆 {mine.name} đứng thứ {mine.rank}/{len(board.communes)} trong tỉnh "
+        "về tỷ lệ người học xong phần cơ bản."
+    )
 
 
 IN_LESSON = ("lesson", "practice", "quiz")

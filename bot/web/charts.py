@@ -43,3 +43,39 @@ def bar_chart(labels: list[str], values: list[int], title: str, color: str = "#2
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def hbar_chart(
+    labels: list[str],
+    values: list[float],
+    title: str,
+    *,
+    suffix: str = "",
+    highlight: int | None = None,
+    color: str = "#2e7d32",
+) -> str:
+    """Horizontal bars, one row each (readable on a phone: labels never overlap); values
+    are printed after the bars; `highlight` marks one row (the viewer's own)."""
+    row_h, label_w, width = 22, 210, WIDTH
+    top = max(values, default=0) or 1
+    height = PAD_TOP + row_h * max(len(values), 1) + 4
+    plot_w = width - label_w - 70
+    parts = [
+        f'<svg viewBox="0 0 {width} {height}" class="chart" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = PAD_TOP + i * row_h
+        w = plot_w * value / top
+        fill = "#ef6c00" if i == highlight else color
+        shown = f"{value:.1f}".replace(".", ",") if isinstance(value, float) else vn_number(value)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="axis">'
+            f"{escape(label[:34])}</text>"
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{fill}"><title>{escape(label)}: {shown}{suffix}</title></rect>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" class="axis">{shown}{suffix}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

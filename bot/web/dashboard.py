@@ -49,7 +49,10 @@ NAV = (
     ("targets", "/quan-tri/chi-tieu", "Chỉ tiêu"),
     ("communes", "/quan-tri/xa-phuong", "Xã, phường"),
     ("units", "/quan-tri/don-vi", "Đơn vị"),
+    ("thidua", "/quan-tri/thi-dua", "Thi đua"),  # bot/web/thidua_pages.py
+    ("funnel", "/quan-tri/pheu-hoc", "Phễu học"),
     ("learners", "/quan-tri/nguoi-hoc", "Người học"),
+    ("stalled", "/quan-tri/can-nhac", "Cần nhắc"),
     ("exports", "/quan-tri/xuat-du-lieu", "Xuất dữ liệu"),
     ("broadcasts", "/quan-tri/thong-bao", "Thông báo"),
     ("staff", "/quan-tri/can-bo", "Cán bộ"),  # admins only (base.html)

@@ -111,7 +111,7 @@ async def test_exports_of_10000_learners_cell_by_cell(sessions, catalog, provinc
     xlsx_path = tmp_path / "p.xlsx"
     assert await exp.write_export(sessions, catalog, reports, job, xlsx_path, TZ) == N
     wb = openpyxl.load_workbook(xlsx_path, read_only=True)
-    assert wb.sheetnames == ["Tổng hợp", "Tiến độ học"]
+    assert wb.sheetnames == ["Tổng hợp", "Phễu học", "Tiến độ học"]
     data = wb["Tiến độ học"].iter_rows(values_only=True)
     assert next(data) == exp.HEADER
     n = 0

@@ -27,6 +27,7 @@ ONLY_A = dict(learner=403, staff_a=200, staff_b=403, admin=200)
 ONLY_B = dict(learner=403, staff_a=403, staff_b=200, admin=200)
 ADMIN = dict(learner=403, staff_a=403, staff_b=403, admin=200)
 PUBLIC = dict(learner=200, staff_a=200, staff_b=200, admin=200)
+STALLED_A, STALLED_B = 401, 402  # after the 400 demo learners (see people)
 UNITS_CSV = "code,name,commune_code,kind,headcount\nNEWUNIT,Phòng Văn hóa,1840,agency,12\n"
 STAFF_FORM = {"kenh": "zalo", "ma_nguoi_dung": "555", "pham_vi": f"commune:{COMMUNE_A}"}
 
@@ -46,6 +47,15 @@ DASHBOARD = [
     ("GET", f"/quan-tri/nguoi-hoc?xa={COMMUNE_A}", None, ONLY_A),
     ("GET", f"/quan-tri/nguoi-hoc?xa={COMMUNE_B}", None, ONLY_B),
     ("GET", f"/quan-tri/nguoi-hoc?don_vi={UNIT_A}", None, ONLY_A),
+    ("GET", "/quan-tri/thi-dua", None, ALL),  # the whole ranking: aggregates only
+    ("GET", "/quan-tri/thi-dua?theo=proficient", None, ALL),
+    ("GET", "/quan-tri/pheu-hoc", None, ALL),
+    ("GET", "/quan-tri/pheu-hoc?theo=nhom&nhom=cb", None, ALL),
+    ("GET", f"/quan-tri/pheu-hoc?xa={COMMUNE_A}", None, ONLY_A),
+    ("GET", f"/quan-tri/pheu-hoc?theo=don-vi&don_vi={UNIT_B}", None, ONLY_B),
+    ("GET", "/quan-tri/can-nhac", None, ALL),
+    ("POST", f"/quan-tri/can-nhac/{STALLED_A}/da-goi", {}, ONLY_A),  # see people
+    ("POST", f"/quan-tri/can-nhac/{STALLED_B}/nhac", {}, ONLY_B),
     ("GET", "/quan-tri/xuat-du-lieu", None, ALL),
     ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv"}, ALL),
     ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "xlsx", "nhom": "cb"}, ALL),
@@ -90,6 +100,10 @@ COVERED = {
     "/quan-tri/nguoi-hoc",
     "/quan-tri/xuat-du-lieu",
     "/quan-tri/xuat-du-lieu/tai",
+    "/quan-tri/thi-dua",
+    "/quan-tri/pheu-hoc",
+    "/quan-tri/can-nhac",
+    "/quan-tri/can-nhac/{learner_id}/{what}",
     "/quan-tri/thong-bao",
     "/quan-tri/thong-bao/{broadcast_id}/huy",
     "/quan-tri/can-bo",
@@ -118,6 +132,7 @@ async def people(sessions, demo, catalog, settings):
 
     from bot import broadcasts
     from bot.admin.roles import principal_for
+    from storage.models import Learner
     from storage.types import utcnow
 
     await add_role(sessions, *CHATS["staff_a"], commune=COMMUNE_A)
@@ -129,6 +144,20 @@ async def people(sessions, demo, catalog, settings):
         await broadcasts.create(
             s, catalog, who, audience, "Họp tổ", None, now, scheduled_at=now + timedelta(days=1)
         )
+    async with sessions() as s, s.begin():  # a stalled learner in A, one in B (401, 402)
+        for uid, commune in (("a-1", COMMUNE_A), ("b-1", COMMUNE_B)):
+            s.add(
+                Learner(
+                    channel="telegram",
+                    channel_user_id=uid,
+                    status="active",
+                    commune_code=commune,
+                    group_code="dan",
+                    reminders_ignored=4,
+                    created_at=utcnow() - timedelta(days=30),
+                )
+            )
+            await s.flush()
 
 
 def test_the_matrix_covers_every_route(app):

@@ -1,7 +1,7 @@
 """zalo official account: the OA's tokens; broadcasts count skipped messages
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-03 06:30:00
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import storage.types
 
 
 revision: str = '0010'
-down_revision: Union[str, None] = '0006'
+down_revision: Union[str, None] = '0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
