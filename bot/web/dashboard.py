@@ -52,6 +52,7 @@ NAV = (
     ("learners", "/quan-tri/nguoi-hoc", "Người học"),
     ("exports", "/quan-tri/xuat-du-lieu", "Xuất dữ liệu"),
     ("broadcasts", "/quan-tri/thong-bao", "Thông báo"),
+    ("certificates", "/quan-tri/chung-nhan", "Chứng nhận"),  # bot/web/certificate_pages.py
     ("staff", "/quan-tri/can-bo", "Cán bộ"),  # admins only (base.html)
 )
 
@@ -259,7 +260,12 @@ async def targets(request: Request):
     c = await caller(request)
     check(c.who, Perm.view)
     report = await state(request).reports.report(c.who.scope)
-    return await page(request, c, "targets.html", "targets", report=report)
+    from bot.web.certificate_pages import place_counts  # it imports this module
+
+    certificates = await place_counts(request, c.who)
+    return await page(
+        request, c, "targets.html", "targets", report=report, certificates=certificates
+    )
 
 
 COMMUNE_SORTS = {

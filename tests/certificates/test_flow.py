@@ -1,6 +1,5 @@
 """The certificate in the chat: name, privacy choice, files, /chungnhan, deletion."""
 
-
 import pytest
 import zxingcpp
 from PIL import Image
@@ -16,7 +15,9 @@ def _files(chat):
     return kinds["image"], kinds["document"]
 
 
-async def test_passing_issues_a_certificate_with_the_confirmed_name(chat, catalog, sessions, settings):
+async def test_passing_issues_a_certificate_with_the_confirmed_name(
+    chat, catalog, sessions, settings
+):
     chat.name = "Lan"  # one word: not offered as the name to print
     await pass_exam(chat, catalog)
     chat.expect("Bạn gõ họ và tên đầy đủ, có dấu")
@@ -36,7 +37,12 @@ async def test_passing_issues_a_certificate_with_the_confirmed_name(chat, catalo
     async with sessions() as s:
         cert = (await s.execute(select(Certificate))).scalar_one()
         audit = await s.scalar(select(AuditLog).where(AuditLog.action == "certificate_issued"))
-    assert (cert.name, cert.full_name_public, cert.score, cert.total) == ("Nguyễn Thị Lan", False, 13, 15)
+    assert (cert.name, cert.full_name_public, cert.score, cert.total) == (
+        "Nguyễn Thị Lan",
+        False,
+        13,
+        15,
+    )
     assert audit.detail == {"number": cert.number}
     codes = [b.text for b in zxingcpp.read_barcodes(Image.open(image.attachment))]
     assert codes == [f"http://testserver/verify/{cert.code}"]
@@ -88,4 +94,3 @@ async def test_later_then_chungnhan_resumes(chat, catalog, settings):
     await chat.tap("Viết tắt")
     chat.expect("Đây là giấy chứng nhận của bạn")
     assert len(_files(chat)) == 2
-
