@@ -52,12 +52,17 @@ class RateLimiter:
         return allowed
 
 
-LIMITER = RateLimiter()
+def limiter(request: Request) -> RateLimiter:
+    """This web app's limiter (one per app, made on first use)."""
+    found = getattr(request.app.state, "certificate_limiter", None)
+    if found is None:
+        found = request.app.state.certificate_limiter = RateLimiter()
+    return found
 
 
 def _limited(request: Request) -> HTMLResponse | None:
     client = request.client.host if request.client else "unknown"
-    if LIMITER.allow(client):
+    if limiter(request).allow(client):
         return None
     return _page(
         request,

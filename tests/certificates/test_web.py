@@ -19,10 +19,14 @@ COMMUNE_A, COMMUNE_B = 1840, 1843
 
 
 @pytest.fixture
-async def client(sessions, catalog, settings, monkeypatch):
-    monkeypatch.setattr(web_certs, "LIMITER", web_certs.RateLimiter())
+async def app(sessions, catalog, settings):
     app = create_app([], sessions=sessions, catalog=catalog, settings=settings)
     app.state.admin.reports.ttl = 0
+    return app
+
+
+@pytest.fixture
+async def client(app):
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
@@ -147,8 +151,8 @@ async def test_staff_see_their_scope_only_and_cannot_revoke(client, cert, sessio
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-async def test_the_verify_page_is_rate_limited(client, cert, monkeypatch):
-    monkeypatch.setattr(web_certs, "LIMITER", web_certs.RateLimiter(limit=3))
+async def test_the_verify_page_is_rate_limited(app, client, cert):
+    app.state.certificate_limiter = web_certs.RateLimiter(limit=3)
     codes = [(await client.get(f"/verify/{cert.code}")).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert "thử lại sau" in (await client.get("/verify/AAAAAAAAAAAAAAAA")).text
@@ -168,3 +172,35 @@ def test_names_and_codes():
     assert service.clean_name("x" * 30 + " " + "y" * 30) is None
     code = service.new_code()
     assert len(code) == 16 and service.normal_code(code.lower()) == code
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_cli_lists_revokes_and_reissues(cert, db_url, tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("CERTIFICATE_DIR", str(tmp_path / "files"))
+    from bot.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as done:
+            main(["certificates", "list", "--search", "văn"])
+        assert done.value.code == 0
+        assert f"{cert.number}\tvalid\tNguyễn Văn An" in capsys.readouterr().out
+        with pytest.raises(SystemExit) as done:
+            main(["certificates", "reissue", cert.number, "--name", "Nguyễn Văn Ân"])
+        assert done.value.code == 0 and "re-issued as" in capsys.readouterr().out
+        with pytest.raises(SystemExit) as done:
+            main(["certificates", "revoke", cert.number])
+        assert done.value.code == 1  # already revoked by the re-issue
+    finally:
+        get_settings.cache_clear()
+
+
+async def test_the_export_has_the_certificate_number(client, cert, sessions, settings):
+    csrf = await open_session(client, sessions, settings, "telegram", "900")
+    r = await client.post("/quan-tri/xuat-du-lieu/tai", data={"csrf": csrf, "dinh_dang": "csv"})
+    header, row = r.content.decode("utf-8-sig").splitlines()[:2]
+    assert header.split(",")[-1] == "Số giấy chứng nhận"
+    assert row.split(",")[-1] == cert.number
