@@ -74,6 +74,15 @@ class Qr:
     data: str
 
 
+@lru_cache(maxsize=1)
+def printable() -> frozenset[str]:
+    """The characters every certificate font has (a name with others would print boxes)."""
+    from fontTools.ttLib import TTFont
+
+    maps = [set(TTFont(str(path)).getBestCmap()) for path in FONT_FILES.values()]
+    return frozenset(chr(c) for c in set.intersection(*maps))
+
+
 @lru_cache(maxsize=64)
 def _pil_font(font: str, px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_FILES[font]), px)

@@ -17,6 +17,7 @@ import base64
 import dataclasses
 import logging
 import secrets
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.certificates.render import View, render_pdf, render_png
+from bot.certificates.render import View, printable, render_pdf, render_png
 from bot.config import Settings, get_settings
 from bot.messages import Outbound
 from lessons.limits import LEARNER_GROUPS
@@ -247,13 +248,16 @@ def clean_name(text: str) -> str | None:
     """A typed name made tidy ('nguyễn  văn an' -> 'Nguyễn Văn An'); None if it is not a
     plausible full name (two words or more of letters, hyphens, apostrophes; ≤60
     characters)."""
-    words = text.replace("_", " ").split()
+    words = unicodedata.normalize("NFC", text).replace("_", " ").split()
     name = " ".join(
         w[:1].upper() + w[1:].lower() if w.islower() or w.isupper() else w for w in words
     )
     if len(words) < 2 or len(name) > MAX_NAME_CHARS:  # "họ và tên": two words at least
         return None
-    if not all(ch.isalpha() or ch in " -'." for ch in name) or not any(c.isalpha() for c in name):
+    letters = printable()
+    if not all((ch.isalpha() and ch in letters) or ch in " -'." for ch in name):
+        return None
+    if not all(any(ch.isalpha() for ch in w) for w in words):
         return None
     return name
 

@@ -169,6 +169,8 @@ def test_names_and_codes():
     assert service.initialled("Đỗ Thị Thu Hà") == "Đ. T. T. Hà"
     assert service.clean_name("  ĐỖ  thị  hà ") == "Đỗ Thị Hà"
     assert service.clean_name("Lan") is None and service.clean_name("Lan 2") is None
+    assert service.clean_name("- -") is None and service.clean_name("王 小明") is None
+    assert service.clean_name("Nguye\u0302\u0303n An") == "Nguyễn An"  # decomposed input
     assert service.clean_name("x" * 30 + " " + "y" * 30) is None
     code = service.new_code()
     assert len(code) == 16 and service.normal_code(code.lower()) == code
