@@ -65,6 +65,12 @@ def main() -> None:
         png_t.append(t2 - t1)
         sizes[0] += len(pdf)
         sizes[1] += len(png)
+        if len(pdf_t) % 1000 == 0:  # progress, so that a stopped run still tells
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"  {len(pdf_t)} in {time.perf_counter() - started:.0f} s, peak RSS {rss:.0f} MB",
+                flush=True,
+            )
     total = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
