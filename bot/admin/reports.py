@@ -396,9 +396,9 @@ def per_learner_select(catalog: Catalog, flt: Filter, ids: list[int] | None = No
     if restrict is not None:
         best = best.where(AS.c.learner_id.in_(restrict))
     a = best.group_by(AS.c.learner_id, AS.c.track).subquery("a")
-    cert = select(
-        Certificate.learner_id, func.max(Certificate.number).label("number")
-    ).where(Certificate.revoked_at.is_(None))
+    cert = select(Certificate.learner_id, func.max(Certificate.number).label("number")).where(
+        Certificate.revoked_at.is_(None)
+    )
     if restrict is not None:
         cert = cert.where(Certificate.learner_id.in_(restrict))
     c = cert.group_by(Certificate.learner_id).subquery("c")
