@@ -309,8 +309,8 @@ async def finish(
             continue
         try:
             pdf, png = await asyncio.to_thread(write_files, cert, settings, tz)
-        except OSError:
-            log.exception("certificate files could not be written")
+        except Exception:  # a full disk, a font problem: the text still goes out
+            log.exception("certificate files could not be rendered")
             done.append(dataclasses.replace(message, meta={}))
             continue
         done += attachments(message, cert, settings, pdf, png)
