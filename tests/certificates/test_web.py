@@ -177,27 +177,25 @@ def test_names_and_codes():
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_cli_lists_revokes_and_reissues(cert, db_url, tmp_path, monkeypatch, capsys):
-    from bot.cli import main
+async def test_cli_lists_revokes_and_reissues(cert, settings, capsys):
+    # The command's own code, not bot.cli.main (which configures the process's logging).
+    import argparse
 
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("CERTIFICATE_DIR", str(tmp_path / "files"))
-    from bot.config import get_settings
+    from bot.admin.cli import _db
+    from bot.certificates import cli
 
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SystemExit) as done:
-            main(["certificates", "list", "--search", "văn"])
-        assert done.value.code == 0
-        assert f"{cert.number}\tvalid\tNguyễn Văn An" in capsys.readouterr().out
-        with pytest.raises(SystemExit) as done:
-            main(["certificates", "reissue", cert.number, "--name", "Nguyễn Văn Ân"])
-        assert done.value.code == 0 and "re-issued as" in capsys.readouterr().out
-        with pytest.raises(SystemExit) as done:
-            main(["certificates", "revoke", cert.number])
-        assert done.value.code == 1  # already revoked by the re-issue
-    finally:
-        get_settings.cache_clear()
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="cmd"))
+
+    async def run(*argv: str) -> int:
+        return await cli.run(parser.parse_args(["certificates", *argv]), settings, _db)
+
+    assert await run("list", "--search", "văn") == 0
+    assert f"{cert.number}\tvalid\tNguyễn Văn An" in capsys.readouterr().out
+    assert await run("reissue", cert.number, "--name", "Nguyễn Văn Ân") == 0
+    assert "re-issued as" in capsys.readouterr().out
+    assert await run("revoke", cert.number) == 1  # already revoked by the re-issue
+    assert await run("revoke", "no-such-number") == 2
 
 
 async def test_the_export_has_the_certificate_number(client, cert, sessions, settings):
