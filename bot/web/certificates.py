@@ -3,10 +3,10 @@ by URL (/chung-nhan/<file token>.png|pdf).
 
 - Vietnamese, mobile-first, no login. The name is initialled ("N. V. An") unless the
   learner allowed the full name. Unknown code: a 404 page.
-- No enumeration: codes carry 80 random bits, file tokens 192, and every client IP gets
-  at most RATE_LIMIT requests per RATE_WINDOW (in-process: each web process counts on its
+- No enumeration: codes carry 80 random bits, and every client IP gets at most
+  RATE_LIMIT verify requests per RATE_WINDOW (in-process: each web process counts on its
   own, so N processes allow N times as many; a shared limiter, e.g. at the proxy, is the
-  step for many processes: docs/CERTIFICATES.md).
+  step for many processes: docs/CERTIFICATES.md). File tokens carry 192 bits.
 - Revoked files are never served.
 """
 
@@ -112,9 +112,8 @@ async def verify(request: Request, code: str):
 
 @router.get("/chung-nhan/{token}.{ext}")
 async def certificate_file(request: Request, token: str, ext: str):
-    refused = _limited(request)
-    if refused is not None:
-        return refused
+    # Not rate-limited: the token's 192 bits cannot be enumerated, and Zalo fetches every
+    # learner's picture from a few server addresses, which a per-IP limit would block.
     st = state(request)
     async with st.sessions() as session:
         cert = await service.by_file_token(session, token)
