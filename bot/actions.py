@@ -36,6 +36,7 @@ FEEDBACK = "fb"  # fb:<tutor answer id>:u|d  (👍/👎 on an AI tutor answer)
 MYDATA = "d"
 DELETE_ASK = "d:del"
 DELETE_YES = "d:yes"
+CERTIFICATE = "cn"  # "cn": send it again; cn:ok accepts the name; cn:pub:0|1 full name public
 # Staff broadcasts (bot/flows/broadcast.py): bc:<step>[:<arg>...], e.g. bc:a:c:<commune
 # code> picks an audience, bc:go sends, bc:x:<broadcast id> asks to cancel one.
 BROADCAST = "bc"

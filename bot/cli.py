@@ -256,7 +256,7 @@ def _dispatch(args) -> int:
         # Each channel package has a cli module: async main(args, settings) -> int.
         module = importlib.import_module(f"bot.channels.{args.cmd}.cli")
         return asyncio.run(module.main(args, get_settings()))
-    if args.cmd in ("admin", "staff", "export", "targets", "demo", "web") or (
+    if args.cmd in ("admin", "staff", "export", "targets", "demo", "web", "certificates") or (
         args.cmd == "units" and args.what != "add"
     ):
         from bot.admin import cli as admin_cli

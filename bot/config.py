@@ -121,6 +121,11 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
+    # Certificates (issue 18): the rendered PDF/PNG, a cache of the database rows
+    certificate_dir: Path = Field(
+        default=Path("data/certificates"), description="Where certificate files are kept"
+    )
+
     # AI tutor (issue 9): offline answers from the lessons unless an API key is set
     openai_api_key: SecretStr | None = Field(
         default=None, description="Key of an OpenAI-compatible endpoint; unset: offline tutor"

@@ -20,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
 from bot import metrics, reminders, schedule
+from bot.certificates import service as certificates
 from bot.flows import (
     account,
     assessment,
     broadcast,
+    certificate,
     glossary,
     learning,
     onboarding,
@@ -55,6 +57,7 @@ COMMANDS = {
     "trogiup": A.HELP,
     "kiemtra": A.EXAM,
     "tudien": A.GLOSSARY,
+    "chungnhan": A.CERTIFICATE,
     "help": A.HELP,
     "menu": A.MENU,
     "dangnhap": "dangnhap",  # staff: a dashboard login link (bot/flows/staff.py)
@@ -113,7 +116,9 @@ class Tutor:
         for attempt in range(NEW_LEARNER_RETRIES):
             try:
                 out = await self._handle_once(inbound)
-                # Model calls run here, after the commit: no transaction waits on them.
+                # Model calls and certificate files run here, after the commit: no
+                # transaction waits on them.
+                out = await certificates.finish(out, self.sessions, self.tz)
                 return await self.answerer.finish(out, self.sessions)
             except DuplicateUpdate:
                 metrics.DUPLICATES.labels(inbound.channel).inc()
@@ -319,6 +324,8 @@ class Tutor:
                 return await self.answerer.feedback(ctx) or self._refuse(ctx)
             case A.HELP:
                 return [help_message()]
+            case A.CERTIFICATE:
+                return await certificate.act(ctx)
         match payload:
             case A.MYDATA:
                 return await account.show_data(ctx)
@@ -348,6 +355,8 @@ class Tutor:
             return account.set_reminder(ctx, ctx.text)
         if state == "practice":
             return await self._practice(ctx, ctx.data["lesson"], example=False)
+        if state in certificate.STATES:
+            return await certificate.on_text(ctx)
         if state == "glossary":
             found = glossary.lookup(self.catalog, ctx.text)
             if found:

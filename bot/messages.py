@@ -32,4 +32,6 @@ class Outbound:
     # learner's message itself: the choices shown before still hold) | document | image
     kind: str = "text"
     attachment: str | None = None  # file path or URL for document/image
+    # The same file at a public URL, for channels that take files by URL only (Zalo)
+    public_url: str | None = None
     meta: dict = field(default_factory=dict, compare=False)

@@ -471,3 +471,30 @@ class LearnerContact(SQLModel, table=True):
     staff_channel: str = Field(max_length=16)
     staff_user_id: str = Field(max_length=64)
     at: datetime = _created()
+
+
+# --- Certificates (issue 18) ------------------------------------------------------------
+
+
+class Certificate(SQLModel, table=True):
+    """A certificate for a passed final assessment. The PDF and PNG are rendered from this
+    row (bot/certificates/render.py) and kept on disk only as a cache. When the learner
+    deletes their data the row stays as a revoked stub (no name, no learner) so its QR
+    code still answers "không còn hiệu lực" (docs/CERTIFICATES.md)."""
+
+    __tablename__ = "certificate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=24, unique=True)  # the verify code in the QR (80 bits)
+    file_token: str = Field(max_length=48, unique=True)  # the files' unguessable URL part
+    number: str | None = Field(default=None, max_length=24, unique=True)  # printed number
+    learner_id: int | None = Field(default=None, foreign_key="learner.id", index=True)
+    name: str | None = Field(default=None, max_length=128)  # as the learner confirmed it
+    full_name_public: bool = False  # the verify page may show the full name
+    track: str = Field(max_length=8)
+    score: int
+    total: int
+    passed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    issued_at: datetime = _created()
+    revoked_at: datetime | None = _ts()
+    revoked_reason: str | None = Field(default=None, max_length=16)  # deleted|admin|reissued

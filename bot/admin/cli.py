@@ -108,6 +108,9 @@ def add_parsers(sub, unit_sub) -> None:
     seed.add_argument("--seed", type=int, default=20251213, help="random seed")
 
     sub.add_parser("web", help="serve the dashboard and admin API only (no bots)")
+    from bot.certificates import cli as certificates_cli
+
+    certificates_cli.add_parser(sub)
 
 
 def _chat_args(p: argparse.ArgumentParser) -> None:
@@ -149,6 +152,10 @@ def dispatch(args) -> int:
         return asyncio.run(_demo(args, settings))
     if args.cmd == "web":
         return asyncio.run(_web(settings))
+    if args.cmd == "certificates":
+        from bot.certificates import cli as certificates_cli
+
+        return asyncio.run(certificates_cli.run(args, settings, _db))
     return 2
 
 

@@ -57,6 +57,7 @@ COLUMNS = (
     ("Điểm kiểm tra cuối khóa (%)", 12),
     ("Đã học xong cơ bản", 11),
     ("Thành thạo", 10),
+    ("Số giấy chứng nhận", 14),  # the valid one, if any (bot/certificates)
 )
 HEADER = tuple(name for name, _ in COLUMNS)
 DATE_COLUMNS = (5, 6)
@@ -107,7 +108,7 @@ class _Rows:
 
     def _common(self, r) -> list:
         (_id, pid, name, group, commune, _ucode, uname, created, last) = r[:9]
-        done, total, core_pct, quiz_pct, best, trained, proficient = r[9:]
+        done, total, core_pct, quiz_pct, best, trained, proficient, certificate = r[9:17]
         return [
             pid,
             name or "",
@@ -123,6 +124,7 @@ class _Rows:
             None if best is None else int(best),
             YES if trained else NO,
             YES if proficient else NO,
+            certificate or "",
         ]
 
     def csv(self, r) -> list:

@@ -43,6 +43,7 @@ from lessons.limits import ALL_GROUPS, LEARNER_GROUPS
 from lessons.loader import Catalog
 from storage.models import (
     Assessment,
+    Certificate,
     Learner,
     LearnerStatus,
     LessonProgress,
@@ -395,6 +396,12 @@ def per_learner_select(catalog: Catalog, flt: Filter, ids: list[int] | None = No
     if restrict is not None:
         best = best.where(AS.c.learner_id.in_(restrict))
     a = best.group_by(AS.c.learner_id, AS.c.track).subquery("a")
+    cert = select(Certificate.learner_id, func.max(Certificate.number).label("number")).where(
+        Certificate.revoked_at.is_(None)
+    )
+    if restrict is not None:
+        cert = cert.where(Certificate.learner_id.in_(restrict))
+    c = cert.group_by(Certificate.learner_id).subquery("c")
 
     group = _track_group()
     core_done = func.coalesce(p.c.core_done, 0)
@@ -432,11 +439,13 @@ def per_learner_select(catalog: Catalog, flt: Filter, ids: list[int] | None = No
             a.c.best_pct,
             case((core_done >= n_core, 1), else_=0).label("trained"),
             func.coalesce(a.c.passed, 0).label("proficient"),
+            c.c.number.label("certificate"),
         )
         .select_from(
             L.outerjoin(U, U.c.id == L.c.unit_id)
             .outerjoin(p, p.c.learner_id == L.c.id)
             .outerjoin(a, and_(a.c.learner_id == L.c.id, a.c.track == group))
+            .outerjoin(c, c.c.learner_id == L.c.id)
         )
         .order_by(L.c.id)
     )

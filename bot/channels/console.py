@@ -20,6 +20,8 @@ QUIT_WORDS = {"/thoat", "/quit", "/exit"}
 def _print(replies: list[Outbound], out: TextIO) -> None:
     for message in replies:
         out.write(numbered(message) + "\n\n")
+        if message.kind in ("document", "image") and message.attachment:
+            out.write(f"[tệp: {message.attachment}]\n\n")
     out.flush()
 
 

@@ -4,6 +4,7 @@ import re
 
 from bot import actions as A
 from bot import communes, schedule
+from bot.certificates import service as certificates
 from bot.flows.common import TO_MENU, menu
 from bot.flows.context import Context
 from bot.messages import Choice, Outbound
@@ -31,6 +32,11 @@ async def show_data(ctx: Context) -> list[Outbound]:
     done = sum(1 for p in progress.values() if p.completed_at)
     answers = await ctx.repo.count_answers(ln.id)
     asked = await ctx.repo.count_tutor_answers(ln.id)
+    cert = await certificates.current(ctx.repo.session, ln.id)
+    cert_line = "chưa có"
+    if cert:
+        shown = "đầy đủ" if cert.full_name_public else "viết tắt"
+        cert_line = f"số {cert.number}, tên «{cert.name}», trang kiểm tra ghi tên {shown}"
     text = (
         "Dữ liệu mình đang lưu về bạn:\n"
         f"• Tên hiển thị: {ln.display_name or 'không có'}\n"
@@ -42,6 +48,7 @@ async def show_data(ctx: Context) -> list[Outbound]:
         f"• Giờ nhắc học: {ln.reminder_time or 'chưa đặt'}\n"
         f"• Bài đã học xong: {done}; câu trả lời đã lưu: {answers}\n"
         f"• Câu hỏi đã gửi trợ lý (kèm câu trả lời): {asked}\n"
+        f"• Giấy chứng nhận: {cert_line}\n"
         f"• Bắt đầu học: {_fmt(ctx, ln.created_at)}\n\n"
         "Mình không lưu số điện thoại và không chia sẻ dữ liệu cho ai khác."
     )
@@ -65,7 +72,10 @@ async def delete(ctx: Context) -> list[Outbound]:
             menu(),
         ]
     actor = ctx.actor
+    # Certificates are revoked and their files removed; a stub keeps the QR answering.
+    revoked = await certificates.revoke_for_deletion(ctx.repo.session, ctx.learner, ctx.now)
     counts = await ctx.repo.delete_learner(ctx.learner)
+    counts["certificate_revoked"] = revoked
     await ctx.repo.audit(actor, "learner_data_deleted", rows=counts)
     return [Outbound("Đã xóa toàn bộ dữ liệu của bạn. Nếu muốn học lại, bạn gõ /start nhé.")]
 

@@ -8,6 +8,7 @@ attempt; after a failed attempt a retake waits for the cool-down. See bot/policy
 from bot import actions as A
 from bot import policy
 from bot.admin import milestones
+from bot.flows import certificate
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.learning import refuse
@@ -170,10 +171,11 @@ async def _finish(ctx: Context, exam: Assessment) -> Outbound:
         ctx.actor, "assessment_finished", track=exam.track, score=score, total=exam.total
     )
     if exam.passed:
-        return Outbound(
+        return certificate.ask_name(  # the certificate's name, then the files
+            ctx,
+            exam,
             f"🎓 Chúc mừng! Bạn đúng {score}/{exam.total} câu và đã đạt bài kiểm tra cuối "
             "khóa. Bạn đã dùng AI an toàn và hiệu quả hơn rồi đấy!",
-            (Choice("Xem tiến độ", A.PROGRESS), TO_MENU),
         )
     again = ctx.local(ctx.now + policy.ASSESSMENT_COOLDOWN)
     return Outbound(

@@ -29,6 +29,7 @@ def help_message() -> Outbound:
         "/hoi – hỏi đáp\n"
         "/tudien – từ điển AI\n"
         "/kiemtra – bài kiểm tra cuối khóa\n"
+        "/chungnhan – giấy chứng nhận\n"
         "/nhac – nhắc học\n"
         "/dulieu – xem, xóa dữ liệu của bạn\n"
         "/menu – menu chính\n\n"

@@ -12,7 +12,14 @@ from bot.admin import tokens
 from bot.admin.reports import ReportService
 from bot.admin.roles import Forbidden
 from bot.config import Settings
-from bot.web import api, broadcast_pages, dashboard, thidua_pages
+from bot.web import (
+    api,
+    broadcast_pages,
+    certificate_pages,
+    certificates,
+    dashboard,
+    thidua_pages,
+)
 from bot.web.admin_common import AdminState, BadRequest
 from lessons.loader import Catalog
 
@@ -36,6 +43,8 @@ def mount_admin(
     app.include_router(dashboard.router)
     app.include_router(broadcast_pages.router)
     app.include_router(thidua_pages.router)
+    app.include_router(certificate_pages.router)
+    app.include_router(certificates.router)  # public: /verify, the files for Zalo
     app.include_router(api.router)
 
     def _is_api(request: Request) -> bool:

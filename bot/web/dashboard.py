@@ -55,6 +55,7 @@ NAV = (
     ("stalled", "/quan-tri/can-nhac", "Cần nhắc"),
     ("exports", "/quan-tri/xuat-du-lieu", "Xuất dữ liệu"),
     ("broadcasts", "/quan-tri/thong-bao", "Thông báo"),
+    ("certificates", "/quan-tri/chung-nhan", "Chứng nhận"),  # bot/web/certificate_pages.py
     ("staff", "/quan-tri/can-bo", "Cán bộ"),  # admins only (base.html)
 )
 
@@ -262,7 +263,12 @@ async def targets(request: Request):
     c = await caller(request)
     check(c.who, Perm.view)
     report = await state(request).reports.report(c.who.scope)
-    return await page(request, c, "targets.html", "targets", report=report)
+    from bot.web.certificate_pages import place_counts  # it imports this module
+
+    certificates = await place_counts(request, c.who)
+    return await page(
+        request, c, "targets.html", "targets", report=report, certificates=certificates
+    )
 
 
 COMMUNE_SORTS = {

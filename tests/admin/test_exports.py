@@ -18,7 +18,7 @@ from bot.admin.demo import seed
 from bot.admin.reports import ReportService
 from bot.admin.roles import PROVINCE, Filter, Scope
 from lessons.limits import LEARNER_GROUPS
-from storage.models import Assessment, Learner, LessonProgress, Unit
+from storage.models import Assessment, Certificate, Learner, LessonProgress, Unit
 
 N = 10_000
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -37,6 +37,11 @@ async def expected_rows(sessions, catalog) -> list[list]:
         for p in (await s.execute(select(LessonProgress))).scalars():
             if p.completed_at:
                 done[p.learner_id][p.lesson_id] = p
+        certificates = {
+            c.learner_id: c.number
+            for c in (await s.execute(select(Certificate))).scalars()
+            if c.revoked_at is None
+        }
         exams = defaultdict(list)
         for a in (await s.execute(select(Assessment))).scalars():
             if a.finished_at:
@@ -75,6 +80,7 @@ async def expected_rows(sessions, catalog) -> list[list]:
                 best,
                 "Có" if policy.is_trained(catalog, set(completed)) else "Không",
                 "Có" if any(a.passed for a in mine) else "Không",
+                certificates.get(ln.id, ""),
             ]
         )
     return rows, exact

@@ -63,6 +63,10 @@ DASHBOARD = [
     ("POST", "/quan-tri/xuat-du-lieu/tai", {"dinh_dang": "csv", "don_vi": UNIT_B}, ONLY_B),
     ("GET", "/quan-tri/thong-bao", None, ALL),
     ("POST", "/quan-tri/thong-bao/1/huy", {}, ONLY_A),  # staff A's broadcast (see people)
+    ("GET", "/quan-tri/chung-nhan", None, ALL),
+    ("GET", "/quan-tri/chung-nhan?q=2026&trang=2", None, ALL),
+    ("POST", "/quan-tri/chung-nhan/1/cap-lai", {"ten": "Nguyễn Văn Mới"}, ADMIN),
+    ("POST", "/quan-tri/chung-nhan/2/thu-hoi", {}, ADMIN),  # the re-issued one
     ("GET", "/quan-tri/can-bo", None, ADMIN),
     ("POST", "/quan-tri/can-bo/them", STAFF_FORM, ADMIN),
     ("POST", "/quan-tri/can-bo/xoa", {"kenh": "zalo", "ma_nguoi_dung": "555"}, ADMIN),
@@ -106,6 +110,11 @@ COVERED = {
     "/quan-tri/can-nhac/{learner_id}/{what}",
     "/quan-tri/thong-bao",
     "/quan-tri/thong-bao/{broadcast_id}/huy",
+    "/quan-tri/chung-nhan",
+    "/quan-tri/chung-nhan/{cert_id}/cap-lai",
+    "/quan-tri/chung-nhan/{cert_id}/thu-hoi",
+    "/verify/{code}",  # public: test_certificate_pages_are_public
+    "/chung-nhan/{token}.{ext}",
     "/quan-tri/can-bo",
     "/quan-tri/can-bo/them",
     "/quan-tri/can-bo/xoa",
@@ -158,6 +167,26 @@ async def people(sessions, demo, catalog, settings):
                 )
             )
             await s.flush()
+    async with sessions() as s, s.begin():  # certificate #1: a learner of commune A's
+        from sqlalchemy import select
+
+        from bot.certificates import service
+
+        learner = (
+            await s.execute(select(Learner).where(Learner.commune_code == COMMUNE_A).limit(1))
+        ).scalar_one()
+        cert = await service.issue(
+            s,
+            learner_id=learner.id,
+            name="Nguyễn Văn An",
+            full_name_public=False,
+            track="dan",
+            score=13,
+            total=15,
+            passed_at=now,
+            now=now,
+        )
+    return {"certificate": (cert.code, cert.file_token)}
 
 
 def test_the_matrix_covers_every_route(app):
@@ -193,6 +222,17 @@ async def test_api_matrix(client, sessions, people, who):
     for method, path, expected in API:
         r = await client.request(method, path, headers=headers)
         assert r.status_code == expected[who], (who, path, r.status_code, r.text[:200])
+
+
+@pytest.mark.parametrize("who", WHO)
+async def test_certificate_pages_are_public(client, sessions, settings, people, who, tmp_path):
+    settings.certificate_dir = tmp_path / "certificates"
+    if who != "learner":
+        await open_session(client, sessions, settings, *CHATS[who])
+    code, token = people["certificate"]
+    for path in (f"/verify/{code}", f"/chung-nhan/{token}.png", f"/chung-nhan/{token}.pdf"):
+        assert (await client.get(path)).status_code == 200, (who, path)
+    assert (await client.get("/verify/AAAAAAAAAAAAAAAA")).status_code == 404
 
 
 @pytest.mark.parametrize("who", WHO)

@@ -128,6 +128,7 @@ class TelegramStandIn:
         self.messages: dict[tuple[int, int], dict] = {}  # the chat as it looks now
         self.updates: list[dict] = []  # not yet confirmed by a getUpdates offset
         self.commands: list[dict] = []
+        self.uploads: list[tuple[str, str, bytes]] = []  # (field, file name, bytes) uploaded
         self.webhook: dict = {"url": "", "secret_token": None}
         self.answered: set[str] = set()
         self._flood_until = 0.0
@@ -254,7 +255,9 @@ class TelegramStandIn:
             raw = dict(request.query)
             for key, value in (await request.post()).items():
                 if isinstance(value, web.FileField):
-                    raw[key] = {"filename": value.filename, "size": len(value.file.read())}
+                    data = value.file.read()
+                    self.uploads.append((key, value.filename, data))
+                    raw[key] = {"filename": value.filename, "size": len(data)}
                 else:
                     raw[key] = value
         params = {}

@@ -18,6 +18,7 @@ async def test_commands_are_registered_in_vietnamese_at_start_up(api, service):
         "tiendo",
         "hoi",
         "nhac",
+        "chungnhan",
         "dulieu",
         "trogiup",
     ]

@@ -7,6 +7,7 @@ COMMANDS = (
     ("tiendo", "Xem tiến độ học"),
     ("hoi", "Hỏi đáp về AI"),
     ("nhac", "Đặt giờ nhắc học"),
+    ("chungnhan", "Nhận giấy chứng nhận"),
     ("dulieu", "Xem, xóa dữ liệu của bạn"),
     ("trogiup", "Hướng dẫn sử dụng"),
 )

@@ -122,9 +122,10 @@ def with_block(body: str, block: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
 
 def render(message: Outbound) -> list[Part]:
     """The calls for one Outbound. Zalo sends photos by URL and no documents: anything
-    else attached goes as a link, or is left out (and logged) when it is a local file."""
+    else attached goes as a link, or is left out (and logged) when it is a local file
+    without a public URL."""
     pieces = render_text(message)
-    url = message.attachment or ""
+    url = message.public_url or message.attachment or ""
     if not url:
         return [Part(t) for t in pieces]
     if not url.startswith(("https://", "http://")):

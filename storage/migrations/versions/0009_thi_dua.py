@@ -1,7 +1,7 @@
 """thi đua: learner milestones (funnel, leaderboard), reminders_off, learner_contact
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-03 06:30:00
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import storage.types
 
 
 revision: str = '0009'
-down_revision: Union[str, None] = '0006'
+down_revision: Union[str, None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

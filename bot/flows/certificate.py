@@ -1,0 +1,149 @@
+"""The certificate in the chat: after passing the final assessment, confirm the name to
+print (prefilled from the chat's display name when it looks like a name, typed
+otherwise), choose how the public verify page shows it (initialled by default), then get
+the picture and the PDF. `/chungnhan` sends it again, or resumes these steps.
+
+The files are rendered after the commit (bot/certificates/service.py finish): the flow
+only returns a placeholder carrying the certificate's id.
+"""
+
+from bot import actions as A
+from bot import policy
+from bot.certificates import service
+from bot.flows.common import TO_MENU
+from bot.flows.context import Context
+from bot.messages import Choice, Outbound
+from storage.models import Assessment
+
+STATES = ("cert_name", "cert_public")
+ACCEPT = A.make(A.CERTIFICATE, "ok")
+LATER = Choice("Để sau", A.MENU)
+EXAMPLE = "Nguyễn Văn An"
+
+
+def _public_choice(full: bool) -> str:
+    return A.make(A.CERTIFICATE, "pub", int(full))
+
+
+def ask_name(ctx: Context, exam: Assessment, intro: str = "") -> Outbound:
+    """The first step: confirm the name we know, or type one."""
+    suggestion = service.clean_name(ctx.learner.display_name or "")
+    ctx.goto("cert_name", aid=exam.id, name=suggestion)
+    head = f"{intro}\n\n" if intro else ""
+    if suggestion:
+        return Outbound(
+            f"{head}📜 Mình sẽ cấp giấy chứng nhận cho bạn. Tên in trên giấy là "
+            f"«{suggestion}», đúng không? Nếu chưa đúng, bạn gõ họ và tên đầy đủ, có dấu "
+            f"(ví dụ: {EXAMPLE}).",
+            (Choice("Đúng tên này", ACCEPT), LATER),
+        )
+    return Outbound(
+        f"{head}📜 Mình sẽ cấp giấy chứng nhận cho bạn. Bạn gõ họ và tên đầy đủ, có dấu, "
+        f"để in trên giấy (ví dụ: {EXAMPLE}).",
+        (LATER,),
+    )
+
+
+def _ask_public(ctx: Context, name: str) -> list[Outbound]:
+    ctx.goto("cert_public", aid=ctx.data.get("aid"), name=name)
+    short = service.initialled(name)
+    choices = [Choice(f"Viết tắt: {short}", _public_choice(False))]
+    if short != name:
+        choices.append(Choice(f"Đầy đủ: {name}", _public_choice(True)))
+    return [
+        Outbound(
+            f"Tên trên giấy: «{name}».\n\nAi quét mã QR trên giấy sẽ thấy trang kiểm tra "
+            "của chương trình. Trang đó ghi tên bạn thế nào? Muốn sửa tên, bạn gõ lại tên.",
+            tuple(choices),
+        )
+    ]
+
+
+async def on_text(ctx: Context) -> list[Outbound]:
+    """A typed name in either step."""
+    name = service.clean_name(ctx.text)
+    if name is None:
+        return [
+            Outbound(
+                f"Mình chưa đọc được tên này. Bạn gõ họ và tên, chỉ gồm chữ cái, ví dụ: {EXAMPLE}.",
+                tuple(Choice(label, action) for label, action in ctx.learner.choices or [])
+                or (LATER,),
+                kind="notice",
+            )
+        ]
+    return _ask_public(ctx, name)
+
+
+async def act(ctx: Context) -> list[Outbound]:
+    args = ctx.action.args
+    if not args:
+        return await resend(ctx)
+    if args == ("ok",) and ctx.learner.state == "cert_name" and ctx.data.get("name"):
+        return _ask_public(ctx, ctx.data["name"])
+    choosing = ctx.learner.state == "cert_public" and ctx.data.get("name")
+    if choosing and len(args) == 2 and args[0] == "pub" and args[1] in ("0", "1"):
+        return await _issue(ctx, full=args[1] == "1")
+    return [Outbound("Nút này đã cũ nên mình bỏ qua."), *await resend(ctx)]
+
+
+async def _passed(ctx: Context) -> Assessment | None:
+    aid = ctx.data.get("aid")
+    exam = await ctx.repo.assessment(aid) if aid else None
+    if exam is None or exam.learner_id != ctx.learner.id or not exam.passed:
+        exam = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    return exam
+
+
+async def _issue(ctx: Context, full: bool) -> list[Outbound]:
+    session = ctx.repo.session
+    existing = await service.current(session, ctx.learner.id)
+    if existing is not None:  # e.g. a second device pressed the same button
+        ctx.goto("menu")
+        return [_delivery(existing, "🎓 Đây là giấy chứng nhận của bạn.")]
+    exam = await _passed(ctx)
+    if exam is None:
+        ctx.goto("menu")
+        return await resend(ctx)
+    cert = await service.issue(
+        session,
+        learner_id=ctx.learner.id,
+        name=ctx.data["name"],
+        full_name_public=full,
+        track=exam.track,
+        score=exam.score or 0,
+        total=exam.total,
+        passed_at=exam.finished_at or ctx.now,
+        now=ctx.now,
+    )
+    await ctx.repo.audit(ctx.actor, "certificate_issued", number=cert.number)
+    ctx.goto("menu")
+    return [
+        _delivery(
+            cert,
+            f"🎓 Đây là giấy chứng nhận của bạn, số {cert.number}. Mã QR trên giấy dẫn tới "
+            "trang kiểm tra. Khi cần nhận lại, bạn gõ /chungnhan.",
+        )
+    ]
+
+
+def _delivery(cert, text: str) -> Outbound:
+    return Outbound(text, (TO_MENU,), meta={"certificate": cert.id})
+
+
+async def resend(ctx: Context) -> list[Outbound]:
+    """/chungnhan: the certificate again, or the naming steps, or what is missing."""
+    cert = await service.current(ctx.repo.session, ctx.learner.id)
+    if cert is not None:
+        if ctx.learner.state in STATES:
+            ctx.goto("menu")
+        return [_delivery(cert, f"🎓 Giấy chứng nhận số {cert.number} của bạn.")]
+    exam = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    if exam is not None:
+        return [ask_name(ctx, exam, "🎓 Bạn đã đạt bài kiểm tra cuối khóa.")]
+    return [
+        Outbound(
+            "Giấy chứng nhận được cấp khi bạn đạt bài kiểm tra cuối khóa (đúng từ "
+            f"{policy.PASS_PERCENT}% trở lên). Bạn học xong lộ trình rồi gõ /kiemtra nhé.",
+            (Choice("Kiểm tra cuối khóa", A.EXAM), TO_MENU),
+        )
+    ]
