@@ -12,7 +12,7 @@ from bot.admin import tokens
 from bot.admin.reports import ReportService
 from bot.admin.roles import Forbidden
 from bot.config import Settings
-from bot.web import api, broadcast_pages, dashboard
+from bot.web import api, broadcast_pages, dashboard, tutor_pages
 from bot.web.admin_common import AdminState, BadRequest
 from lessons.loader import Catalog
 
@@ -35,6 +35,7 @@ def mount_admin(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(dashboard.router)
     app.include_router(broadcast_pages.router)
+    app.include_router(tutor_pages.router)
     app.include_router(api.router)
 
     def _is_api(request: Request) -> bool:

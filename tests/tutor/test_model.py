@@ -147,7 +147,7 @@ async def test_a_pasted_injection_inside_a_course_question_stays_content(ai, sta
 
 async def test_the_quota_holds_with_the_model(sessions, catalog, model, prompts, standin):
     standin.answer(GOOD)
-    answerer = Answerer(catalog, model=model, prompts=prompts, daily_quota=2)
+    answerer = Answerer(catalog, model=model, prompts=prompts, daily_quota=2, faq=False)
     chat = Chat(Tutor(sessions, catalog, answerer=answerer), catalog)
     await chat.onboard()
     for _ in range(2):
@@ -162,7 +162,9 @@ async def test_a_slow_model_holds_no_database_transaction(sessions, catalog, sta
     """While the model thinks, other learners are served (on SQLite a held write
     transaction would lock them out)."""
     slow = ChatModel(MODEL, API_KEY, standin.base_url, timeout=30)
-    tutor = Tutor(sessions, catalog, answerer=Answerer(catalog, model=slow, prompts=prompts))
+    tutor = Tutor(
+        sessions, catalog, answerer=Answerer(catalog, model=slow, prompts=prompts, faq=False)
+    )
     asker, other = Chat(tutor, catalog), Chat(tutor, catalog, user_id="2002", name=None)
     standin.answer(GOOD)
     standin.gate = asyncio.Event()
@@ -236,5 +238,5 @@ async def test_practice_falls_back_to_the_rules(ai_chat, standin, catalog, reply
 
 async def test_a_wrong_api_key_gives_the_offline_answer(catalog, prompts, standin):
     wrong = ChatModel(MODEL, "sk-wrong", standin.base_url, timeout=5)
-    reply = await Answerer(catalog, model=wrong, prompts=prompts).respond(SCAM)
+    reply = await Answerer(catalog, model=wrong, prompts=prompts, faq=False).respond(SCAM)
     assert standin.requests and reply.source == "offline"
