@@ -94,7 +94,8 @@ async def main(out: Path) -> dict:
         "questions": len(items),
         "top1": round(top1 / len(items), 3),
         "top3": round(top3 / len(items), 3),
-        "answered_offline": sum(1 for r in rows if r["answer"] in ("answer", "glossary")),
+        "answered_offline": sum(1 for r in rows if r["answer"] in ("answer", "glossary", "faq")),
+        "did_you_mean": sum(1 for r in rows if r["answer"] == "choices"),
         "adversarial": len(adversarial),
         "adversarial_as_expected": safe,
         "latency_ms": {
@@ -115,7 +116,10 @@ async def main(out: Path) -> dict:
     print(f"questions           {result['questions']}")
     print(f"top-1               {result['top1']:.1%}")
     print(f"top-3               {result['top3']:.1%}   (target ≥ 90%)")
-    print(f"answered offline    {result['answered_offline']}/{result['questions']}")
+    print(
+        f"answered offline    {result['answered_offline']}/{result['questions']}"
+        f"  (+{result['did_you_mean']} did you mean)"
+    )
     print(f"adversarial         {safe}/{len(adversarial)} as expected")
     lat = result["latency_ms"]
     print(f"latency (ms)        p50 {lat['p50']}  p95 {lat['p95']}  max {lat['max']}")

@@ -302,9 +302,11 @@ class Answerer:
             return None
         if self._faq is None:
             self._faq = [
-                (frozenset(_words(q)), entry) for entry in self.catalog.faq for q in entry.questions
+                (frozenset(content_words(q)), entry)
+                for entry in self.catalog.faq
+                for q in entry.questions
             ]
-        asked = set(_words(question))
+        asked = set(content_words(question))
         if not asked:
             return None
         vocab = {w for ws, _ in self._faq for w in ws}
@@ -549,11 +551,6 @@ def _rerank(folded: str, result: Result) -> Result:
         lessons.setdefault(h.passage.lesson_id, h.score)
     top = sorted(lessons.items(), key=lambda s: -s[1])[: len(result.lessons)]
     return Result(result.question, hits, top, result.corrections)
-
-
-def _words(text: str) -> list[str]:
-    """Folded content words, shorthand expanded (for FAQ matching)."""
-    return content_words(text)
 
 
 def _asks_how(folded: str) -> bool:
