@@ -172,7 +172,7 @@ class Answerer:
             draft.offline = self._refusal(verdict)
             draft.lesson_id = draft.offline.lesson_id
             return draft
-        faq = self.faq_match(question) if self.use_faq else None
+        faq = self.faq_match(question) if self.use_faq and not self._defines(question) else None
         if faq is not None:  # staff wrote this answer: it goes first, no model
             lid = faq.lesson
             text = f"{faq.answer}\n\n📚 Xem bài {self.catalog.position(lid)} «{self._title(lid)}»."
@@ -282,6 +282,13 @@ class Answerer:
             return Reply(DID_YOU_MEAN, "offline", "choices", ids, None)
         text = f"{NOT_FOUND} Bạn thử hỏi cách khác, hoặc xem các chủ đề: {self.topics}."
         return Reply(guards.fit(text, MAX_CHARS), "offline", "unknown", [], None)
+
+    def _defines(self, question: str) -> bool:
+        """'X là gì' for a glossary term: its definition answers it, not an FAQ entry that
+        mentions the term."""
+        return bool(_DEFINE.search(" " + fold(question) + " ")) and (
+            self.retriever.named_term(question) is not None
+        )
 
     def _card_for(self, folded: str, result: Result, lesson_id: str):
         """The card of the lesson that answers what was asked (see _fit_score)."""
