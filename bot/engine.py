@@ -163,7 +163,10 @@ class Tutor:
                 # clears them, except a notice about the message itself (empty, too long).
                 offered = [o.choices for o in out if o.choices]
                 if offered:
-                    learner.choices = [[c.label, c.action] for c in offered[-1]]
+                    learner.choices = [
+                        [c.label, c.action, c.typed] if c.typed else [c.label, c.action]
+                        for c in offered[-1]
+                    ]
                 elif any(o.kind != "notice" for o in out):
                     learner.choices = []
             log.info(
@@ -240,7 +243,8 @@ class Tutor:
 
         Accepted: the number ('2', '2.', '2)', 'số 2', 'so 2', 'chọn 2', or '1. Đồng ý'
         copied whole), the letter where options are lettered ('B', 'b.', 'đáp án B'), and
-        the label itself with or without diacritics, in any case and spacing ('dong y',
+        the label itself, or a quiz option's whole text, with or without diacritics, in any
+        case and spacing ('dong y',
         'ĐỒNG  Ý', 'bỏqua'), also without the label's own numbering ('AI là gì' for
         '1. AI là gì'). Labels that match only once folded and more than one of them
         match pick nothing: the exact spelling has to decide.
@@ -272,7 +276,11 @@ class Tutor:
         if first is not None and (len(words) == 1 or key(offered[first][0]) == "".join(words[1:])):
             return A.parse(offered[first][1])
         typed = "".join(words)
-        hits = [i for i, (label, _) in enumerate(offered) if typed in (key(label), core(label))]
+        hits = [
+            i
+            for i, (label, _, *more) in enumerate(offered)
+            if typed in (key(label), core(label), *(key(m) for m in more if m))
+        ]
         if len(hits) > 1:
             exact = " ".join(text.casefold().split())
             hits = [i for i in hits if " ".join(offered[i][0].casefold().split()) == exact]

@@ -19,6 +19,7 @@ class Inbound:
 class Choice:
     label: str
     action: str
+    typed: str = ""  # more text that picks it when typed (a quiz option's own words)
 
 
 @dataclass(frozen=True)

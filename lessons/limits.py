@@ -29,3 +29,7 @@ LEARNER_GROUPS = {
     "hs": "Học sinh, sinh viên",
 }
 ALL_GROUPS = "all"
+
+# FAQ (lessons/content/faq.yaml): the answer fits one phone screen with the lesson line.
+FAQ_QUESTION_MAX_CHARS = 200
+FAQ_ANSWER_MAX_CHARS = 600

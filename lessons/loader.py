@@ -11,10 +11,11 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lessons import limits as L
-from lessons.schema import Lesson, Module, Term
+from lessons.schema import FaqEntry, Lesson, Module, Term
 
 MODULE_FILE = "module.yaml"
 GLOSSARY_FILE = "glossary.yaml"
+FAQ_FILE = "faq.yaml"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -52,6 +53,7 @@ class Catalog:
     files: dict[str, tuple[Path, dict]] = field(default_factory=dict, repr=False)
     module_files: dict[str, Path] = field(default_factory=dict, repr=False)
     glossary_file: tuple[Path, dict] | None = field(default=None, repr=False)
+    faq: list[FaqEntry] = field(default_factory=list)  # the tutor answers these first
 
     def module(self, module_id: str) -> Module | None:
         return next((m for m in self.modules if m.id == module_id), None)
@@ -162,6 +164,36 @@ def _load_glossary(path: Path, problems: list[Problem], catalog: Catalog) -> lis
         seen[key] = lines[(i,)]
         terms.append(term)
     return terms
+
+
+def _load_faq(path: Path, problems: list[Problem], catalog: Catalog) -> list[FaqEntry]:
+    """FAQ entries whose lesson exists; a question written twice is reported once."""
+    read = _read_yaml(path, problems)
+    if read is None:
+        return []
+    data, lines = read
+    if not isinstance(data, list):
+        problems.append(Problem(path, 1, "expected a list of entries (- questions: …)"))
+        return []
+    entries, seen = [], {}
+    for i, item in enumerate(data):
+        try:
+            entry = FaqEntry.model_validate(item)
+        except ValidationError as e:
+            problems.extend(_validation_problems(e, path, lines, (i,)))
+            continue
+        if entry.lesson not in catalog.lessons:
+            line = lines.get((i, "lesson"), lines[(i,)])
+            problems.append(Problem(path, line, f"lesson: no lesson with id {entry.lesson}"))
+            continue
+        for j, q in enumerate(entry.questions):
+            key = " ".join(q.casefold().split())
+            line = lines.get((i, "questions", j), lines[(i,)])
+            if key in seen:
+                problems.append(Problem(path, line, f"questions[{j}]: also at line {seen[key]}"))
+            seen.setdefault(key, line)
+        entries.append(entry)
+    return entries
 
 
 def _parse(
@@ -278,6 +310,8 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
             problems.append(Problem(path, line, f"lesson {lid} is not listed in any module.yaml"))
     if (root / GLOSSARY_FILE).exists():
         catalog.glossary = _load_glossary(root / GLOSSARY_FILE, problems, catalog)
+    if (root / FAQ_FILE).exists():
+        catalog.faq = _load_faq(root / FAQ_FILE, problems, catalog)
     if not catalog.modules and not problems:
         problems.append(Problem(root, 1, "no modules found"))
     return catalog, problems

@@ -102,3 +102,13 @@ class Term(_Strict):
     term: Annotated[Text, StringConstraints(max_length=L.TITLE_MAX_CHARS)]
     aliases: list[Text] = Field(default_factory=list)
     definition: Annotated[Text, StringConstraints(max_length=L.GLOSSARY_DEFINITION_MAX_CHARS)]
+
+
+class FaqEntry(_Strict):
+    """One entry of lessons/content/faq.yaml: ways learners ask it, the answer, the lesson."""
+
+    questions: list[Annotated[Text, StringConstraints(max_length=L.FAQ_QUESTION_MAX_CHARS)]] = (
+        Field(min_length=1)
+    )
+    answer: Annotated[Text, StringConstraints(max_length=L.FAQ_ANSWER_MAX_CHARS)]
+    lesson: Annotated[str, StringConstraints(pattern=L.LESSON_ID_PATTERN)]

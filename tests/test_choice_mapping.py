@@ -131,3 +131,24 @@ async def test_a_question_that_mentions_a_label_stays_a_question(chat):
     await chat.say("menu")
     await chat.say("tien do")
     chat.expect("📊 Tiến độ của bạn")
+
+
+def test_a_quiz_option_typed_in_full_answers_it(bare):
+    """The learner types the option's words instead of its letter (issue #16)."""
+    typed = [
+        ["A", "a:m1-1:q1:2", "Phần mềm làm được việc cần suy nghĩ"],
+        ["B", "a:m1-1:q1:0", "Một con người thật"],
+    ]
+    assert pick(bare, typed, "mot con nguoi that") == "a:m1-1:q1:0"
+    assert pick(bare, typed, "Phần mềm làm được việc cần suy nghĩ.") == "a:m1-1:q1:2"
+    assert pick(bare, typed, "một con người") is None  # part of an option: free text
+
+
+async def test_typing_the_right_option_in_a_lesson_quiz(chat):
+    await chat.onboard()
+    await chat.press("l:m1-1")
+    while not any(m.kind == "quiz" for m in chat.replies):
+        await chat.say("1")
+    _quiz, _lesson, question = chat.current_question()
+    await chat.say(question.options[question.correct_index].text.lower())
+    chat.expect("✅ Đúng rồi!")

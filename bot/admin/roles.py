@@ -7,7 +7,8 @@ Every permission decision of the dashboard, the admin API and the CLI goes throu
 - admin: everything, the whole province.
 - staff: reports, learners, exports, unit join links and broadcasts (announcements to
   learners) inside their scope; a filter outside it is refused (403), no filter means
-  "all of my scope".
+  "all of my scope". Staff with the province scope also see the tutor's unanswered
+  questions (content staff); those come from every commune, so no narrower scope does.
 - learner (anyone else, including a former staff member): nothing.
 
 A role belongs to a chat (channel + user id), not to a learner row; admins may also be
@@ -35,6 +36,7 @@ class Perm(StrEnum):
     export = "export"  # progress exports (in scope)
     unit_links = "unit_links"  # join links and QR codes of units (in scope)
     broadcast = "broadcast"  # announcements to learners (in scope)
+    questions = "questions"  # the tutor's unanswered questions: province-wide staff, admins
     import_units = "import_units"  # admin only
     manage = "manage"  # roles and API tokens: admin only
 
@@ -108,6 +110,8 @@ def allowed(
         return False
     if who.role == Role.admin:
         return True
+    if perm == Perm.questions:  # learners' questions come from everywhere
+        return who.scope.kind == "province"
     if perm not in STAFF_PERMS:
         return False
     if commune is None and unit_id is None:

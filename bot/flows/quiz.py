@@ -15,7 +15,7 @@ def question_message(
     lines = [f"{LETTERS[pos]}. {q.options[i].text}" for pos, i in enumerate(order)]
     return Outbound(
         f"Câu {number}/{total}: {q.question}\n\n" + "\n".join(lines),
-        tuple(Choice(LETTERS[pos], payload(i)) for pos, i in enumerate(order)),
+        tuple(Choice(LETTERS[pos], payload(i), q.options[i].text) for pos, i in enumerate(order)),
         kind="quiz",
         meta=meta,
     )

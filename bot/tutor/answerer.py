@@ -34,7 +34,7 @@ from bot.tutor import guards
 from bot.tutor import prompts as P
 from bot.tutor.grader import Grader
 from bot.tutor.llm import ChatModel, ModelUnavailable
-from bot.tutor.retriever import MIN_SCORE, Result, Retriever, for_catalog
+from bot.tutor.retriever import MIN_SCORE, Hit, Result, Retriever, content_words, for_catalog
 from lessons.loader import Catalog
 from lessons.schema import Lesson
 from storage.models import TutorAnswer
@@ -53,6 +53,33 @@ _DEFINE = re.compile(
     r"dinh nghia|what is)\b"
 )
 NOT_FOUND = "Mình chưa tìm thấy câu trả lời trong các bài học."
+DID_YOU_MEAN = "Mình chưa chắc bạn hỏi điều nào. Có phải bạn hỏi về một trong các bài này không?"
+ANIMALS = (
+    "Chăm sóc vật nuôi không có trong các bài học của mình. Gà, lợn, trâu bò bị bệnh thì bạn "
+    "hỏi cán bộ thú y hoặc khuyến nông ở xã nhé."
+)
+# A card is quoted when the best lesson matches strongly, or leads clearly; a moderate
+# match with a close runner-up gets "did you mean" with the likeliest lessons instead.
+SURE_SCORE = 10.0
+SURE_MARGIN = 0.9  # second lesson's score / first's, at most
+STRONG_SCORE = 25.0  # a match this strong is quoted even with a close runner-up
+CHOICES = 3
+STORY_WEIGHT = 0.8  # a worked example ("Ví dụ: …") answers less directly than the rule
+KIND_BONUS = 0.4  # per kind of answer the card gives that the question asks for
+FAQ_MATCH = 0.6  # idf-weighted share of the question's and the paraphrase's words in common
+# What a question asks for, and the cards that give it (folded text).
+_HOW = re.compile(
+    r"\b(?:lam sao|lam the nao|the nao|nhu the nao|ntn|cach|sao cho|lam gi|nhan biet|"
+    r"nhan ra|phan biet|dau hieu|biet (?:la|duoc)?|kiem tra)\b"
+)
+_WHY = re.compile(r"\b(?:tai sao|vi sao|sao lai|vi dau|ly do)\b")
+_SHOULD = re.compile(
+    r"\b(?:co nen|nen khong|nen ko|duoc khong|duoc ko|dc ko|duoc k|co sao|co duoc|an toan)\b"
+)
+_HOW_CARD = re.compile(r"(?m)^\s*(?:\d\.|-|–|❌|✅)|\b(?:Dấu hiệu|Cách|Bước|hãy|Hãy)\b")
+_SIGNS_CARD = re.compile(r"(?m)^\W*(?:Dấu hiệu|Cách|Bước|Mẹo|Muốn)\b")
+_WHY_CARD = re.compile(r"\b(?:[Vv]ì|[Vv]ì sao|[Vv]ì vậy|nên)\b")
+_SHOULD_CARD = re.compile(r"❌|✅|\b(?:[Kk]hông|[Đđ]ừng|[Nn]ên)\b")
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,7 @@ class Answerer:
         prompts: P.Prompts | None = None,
         daily_quota: int = 30,
         retriever: Retriever | None = None,
+        faq: bool = True,
     ):
         self.catalog = catalog
         self._retriever = retriever
@@ -104,6 +132,8 @@ class Answerer:
         self.daily_quota = daily_quota
         self.grader = Grader(model, self.prompts) if model and self.prompts else None
         self.topics = ", ".join(f"«{m.title}»" for m in catalog.modules)
+        self.use_faq = faq  # off: retrieval alone (bench/eval_tutor.py --no-faq, model tests)
+        self._faq: list[tuple[frozenset[str], object]] | None = None
 
     @property
     def retriever(self) -> Retriever:
@@ -134,16 +164,28 @@ class Answerer:
     # --- the answer itself (no database) ---------------------------------------------
 
     def prepare(self, question: str) -> Draft:
-        """Guards, retrieval and the offline answer; the model's messages if it is to be
-        asked. Fast and synchronous."""
+        """Guards, FAQ, retrieval and the offline answer; the model's messages if it is to
+        be asked. Fast and synchronous."""
         draft = Draft(question, Reply("", "offline", "unknown"))
         verdict = guards.check_input(question)
         if verdict is not None:
             draft.offline = self._refusal(verdict)
             draft.lesson_id = draft.offline.lesson_id
             return draft
-        result = self.retriever.search(question)
-        scope = guards.in_scope(question, list(result.corrections.values()))
+        faq = self.faq_match(question) if self.use_faq and not self._defines(question) else None
+        if faq is not None:  # staff wrote this answer: it goes first, no model
+            lid = faq.lesson
+            text = f"{faq.answer}\n\n📚 Xem bài {self.catalog.position(lid)} «{self._title(lid)}»."
+            draft.offline = Reply(guards.fit(text, MAX_CHARS), "offline", "faq", [lid], lid)
+            draft.lesson_id = lid
+            return draft
+        if guards.about_animals(question):
+            draft.offline = Reply(ANIMALS, "offline", "unknown", [], None)
+            return draft
+        result = _rerank(" " + fold(question) + " ", self.retriever.search(question))
+        # A short word 'corrected' into a topic ('banh' -> 'anh') does not make it one.
+        fixed = [v for k, v in result.corrections.items() if len(k) >= 5]
+        scope = guards.in_scope(question, fixed)
         draft.offline = self._offline(question, result, scope)
         draft.lesson_id = draft.offline.lesson_id
         if (
@@ -187,6 +229,8 @@ class Answerer:
             sources=draft.sources + "\n" + draft.question,
             canaries=self.prompts.canaries(),
         )
+        if reason is None and not guards.grounded(text, draft.sources + "\n" + draft.question):
+            reason = "ungrounded"  # it ignored the passages: its answer is not the lessons'
         if reason:
             log.warning("model answer dropped reason=%s model=%s", reason, done.model)
             return offline
@@ -217,21 +261,81 @@ class Answerer:
         return Reply(verdict.reply, "refused", verdict.category, [lid] if lid else [], lid)
 
     def _offline(self, question: str, result: Result, scope: bool) -> Reply:
+        folded = " " + fold(question) + " "
         named = self.retriever.named_term(question)
-        if named is not None and (named[1] >= 0.5 or _DEFINE.search(" " + fold(question) + " ")):
+        if named is not None and (named[1] >= 0.5 or _DEFINE.search(folded)):
             return self._definition(self.retriever.passages[named[0]], result)
         if scope and result.lessons and result.lessons[0][1] >= MIN_SCORE:
-            best = result.hits[0].passage
-            if best.term is not None:  # a glossary entry answers it best
-                return self._definition(best, result)
-            top = result.lessons[0][0]
-            card = result.best_card(top)
-            if card is not None:
+            (top, best), rest = result.lessons[0], result.lessons[1:]
+            sure = best >= STRONG_SCORE or (
+                best >= SURE_SCORE and (not rest or rest[0][1] <= SURE_MARGIN * best)
+            )
+            hit = result.hits[0].passage
+            if sure and hit.term is not None and not _asks_how(folded):
+                return self._definition(hit, result)  # a glossary entry answers it best
+            card = self._card_for(folded, result, top)
+            if sure and card is not None:
                 pos = self.catalog.position(top)
                 text = f"📚 Trong bài {pos} «{self._title(top)}» có đoạn này:\n\n{card.text}"
                 return Reply(text, "offline", "answer", result.lesson_ids, top)
+            ids = result.lesson_ids[:CHOICES]
+            return Reply(DID_YOU_MEAN, "offline", "choices", ids, None)
         text = f"{NOT_FOUND} Bạn thử hỏi cách khác, hoặc xem các chủ đề: {self.topics}."
         return Reply(guards.fit(text, MAX_CHARS), "offline", "unknown", [], None)
+
+    def _defines(self, question: str) -> bool:
+        """'X là gì' for a glossary term: its definition answers it, not an FAQ entry that
+        mentions the term."""
+        return bool(_DEFINE.search(" " + fold(question) + " ")) and (
+            self.retriever.named_term(question) is not None
+        )
+
+    def _card_for(self, folded: str, result: Result, lesson_id: str):
+        """The card of the lesson that answers what was asked (see _fit_score)."""
+        cards = [
+            h
+            for h in result.hits
+            if h.passage.lesson_id == lesson_id and h.passage.card is not None
+        ]
+        if not cards:
+            return None
+        top = cards[0].score
+        near = [h for h in cards if h.score >= 0.5 * top]
+        return max(near, key=lambda h: h.score * _fit_score(folded, h.passage.text)).passage
+
+    def faq_match(self, question: str):
+        """The FAQ entry one of whose paraphrases says what the question says, or None."""
+        if not self.catalog.faq:
+            return None
+        if self._faq is None:
+            self._faq = [
+                (frozenset(content_words(q)), entry)
+                for entry in self.catalog.faq
+                for q in entry.questions
+            ]
+        asked = set(content_words(question))
+        if not asked:
+            return None
+        vocab = {w for ws, _ in self._faq for w in ws}
+        fixed = {
+            w if w in vocab else (self.retriever._correct(w, dict.fromkeys(vocab, 1)) or w)
+            for w in asked
+        }
+        idf = self.retriever.words.idf
+        rare = max(idf.values(), default=1.0)
+
+        def weight(words) -> float:  # rare words say more than 'dữ liệu' or 'có'
+            return sum(idf.get(f"f:{w}", rare) for w in words)
+
+        best, entry = 0.0, None
+        for words, candidate in self._faq:
+            common = fixed & words
+            if len(common) < 2 and len(words) > 1:
+                continue
+            share = weight(common) / max(weight(fixed), weight(words))
+            if share > best:
+                best, entry = share, candidate
+        return entry if best >= FAQ_MATCH else None
 
     def _definition(self, passage, result: Result) -> Reply:
         term, lid = passage.term, passage.lesson_id
@@ -304,10 +408,14 @@ class Answerer:
 
     def _choices(self, reply: Reply, answer_id: int, lesson_id: str | None) -> tuple:
         choices: list[Choice] = []
-        if lesson_id:
+        if reply.category == "choices":  # "did you mean": each likely lesson, then the rest
+            for lid in reply.lesson_ids:
+                label = f"Bài {self.catalog.position(lid)} «{self._title(lid)}»"
+                choices.append(Choice(_short(label), A.make(A.LESSON, lid)))
+        elif lesson_id:
             pos = self.catalog.position(lesson_id)
             choices.append(Choice(f"Mở bài {pos}", A.make(A.LESSON, lesson_id)))
-        if reply.category == "unknown" and lesson_id is None:
+        if reply.category in ("unknown", "choices") and lesson_id is None:
             choices.append(Choice("Chọn bài", A.LIST))
         if reply.source != "refused":
             choices.append(Choice("👍 Hữu ích", A.make(A.FEEDBACK, answer_id, THUMBS_UP)))
@@ -413,6 +521,54 @@ class Answerer:
         except Exception:  # noqa: BLE001  (the offline answer already stands)
             log.exception("tutor finish failed; offline answer kept")
             return None
+
+
+def _fit_score(folded: str, text: str, kinds: bool = True) -> float:
+    """How well a card's kind fits the question's kind: "how", "why" and "should I"
+    questions want a card that tells how (steps, signs, ✅/❌), not a story or a law that
+    merely shares the words. kinds=False: only the story discount (ranking lessons; the
+    kind bonus chooses among the cards of a lesson, where it helps, not between lessons,
+    where it did not on the dev half)."""
+    want = [
+        rx
+        for ask, rx in ((_HOW, _HOW_CARD), (_WHY, _WHY_CARD), (_SHOULD, _SHOULD_CARD))
+        if kinds and ask.search(folded)
+    ]
+    value = 1.0 + KIND_BONUS * sum(bool(rx.search(text)) for rx in want)
+    if kinds and _HOW.search(folded) and _SIGNS_CARD.search(text):
+        value += KIND_BONUS  # "Dấu hiệu…", "Cách…", "Bước 1": the card that tells how
+    if text.startswith(("Ví dụ", "Chào bạn", "Thử hình dung")) or (
+        want and text.startswith("📚")  # a law or a bit of history, not how to
+    ):
+        value *= STORY_WEIGHT
+    return value
+
+
+def _rerank(folded: str, result: Result) -> Result:
+    """Cards rescored by _fit_score, lessons re-ranked by their best passage."""
+    hits = [
+        Hit(h.passage, h.score * _fit_score(folded, h.passage.text, kinds=False))
+        if h.passage.card is not None
+        else h
+        for h in result.hits
+    ]
+    hits.sort(key=lambda h: -h.score)
+    lessons: dict[str, float] = {}
+    for h in hits:
+        lessons.setdefault(h.passage.lesson_id, h.score)
+    top = sorted(lessons.items(), key=lambda s: -s[1])[: len(result.lessons)]
+    return Result(result.question, hits, top, result.corrections)
+
+
+def _asks_how(folded: str) -> bool:
+    return bool(_HOW.search(folded))
+
+
+def _short(label: str, limit: int = 60) -> str:
+    """A button label that fits: cut at a word, the guillemet closed."""
+    if len(label) <= limit:
+        return label
+    return label[: limit - 2].rsplit(" ", 1)[0] + "…»"
 
 
 def _ms(started: float) -> int:

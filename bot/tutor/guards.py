@@ -77,7 +77,8 @@ _FAKE = (
 _CREATE = r"\b(?:lam|tao|ghep|dung|che|san xuat|edit|chinh|gia|nhai|clone|bat chuoc)\b"
 _DETECT = (
     r"\b(?:nhan biet|phat hien|phong|phong tranh|tranh|canh giac|dau hieu|kiem tra|la gi|"
-    r"bi lua|co that|that hay gia|lam sao biet|biet (?:la|duoc)|xu ly|bao cong an|luat)\b"
+    r"bi lua|co that|that hay gia|lam sao biet|biet (?:la|duoc)|xu ly|bao cong an|luat|"
+    r"nhan ra|phan biet|co phai|de phong|canh bao)\b"
 )
 
 _HACK_ACT = (
@@ -96,12 +97,16 @@ _CROP = (
     r"\b(?:che|cay|vuon|nuong|doi che|lua|rau|ray(?: xanh)?|bo canh to|nhen do|"
     r"bo xit(?: muoi)?|sau|benh (?:cay|la|che)|nam|co dai|oc|bup|canh tac|trong trot)\b"
 )
+# Asking for a product name or a dose: what the pesticide rule refuses. A question that
+# only mentions a pesticide ("link bán thuốc đặc trị, tin được không", "phun xong bao lâu
+# mới hái") is a course question.
 _CHEM = (
-    r"\b(?:thuoc (?:tru sau|bvtv|bao ve thuc vat|tru co|diet co|tru benh|tru nam|dac tri|"
-    r"hoa hoc|sau)|phun (?:thuoc|gi|bao nhieu|may)|thuoc (?:gi|nao)|ten thuoc|loai thuoc|"
-    r"lieu(?: luong)?|nong do|pha (?:bao nhieu|thuoc|may)|bao nhieu (?:ml|cc|gam|g|lit|goi|"
-    r"chai|kg|can|binh|lang)|\d+\s*(?:ml|cc|g|gam|lit|kg)|bon (?:bao nhieu|may kg|may bao)|"
-    r"luong phan)\b"
+    r"\b(?:thuoc (?:gi|nao)|(?:thuoc|phan)(?: (?:tru|diet|dac|tri|sau|benh|co|nam|ray|nhen|"
+    r"do|xanh|bvtv|dam|lan|kali|npk|huu|vi|sinh|bon|phun|cho|che)){1,3} (?:gi|nao)|"
+    r"ten thuoc|loai thuoc|lieu(?: luong)?|nong do|pha (?:bao nhieu|may|thuoc|the nao)|"
+    r"bao nhieu (?:ml|cc|gam|g|lit|goi|chai|kg|can|binh|lang)|\d+\s*(?:ml|cc|g|gam|lit|kg)|"
+    r"bon (?:bao nhieu|may kg|may bao)|luong phan|phun (?:gi|bao nhieu|may|loai)|"
+    r"mua thuoc (?:gi|nao)|thuoc\b.{0,25}\b(?:tot nhat|hieu qua nhat|manh nhat))\b"
 )
 _PESTICIDE_ANYWHERE = r"\b(?:thuoc (?:tru sau|bvtv|bao ve thuc vat|tru co|diet co|tru nam))\b"
 
@@ -114,6 +119,56 @@ MEDICAL = _rx(
     r"paracetamol|thuoc (?:ha sot|giam dau|ngu|bo|tri|chua)|"
     r"thuoc (?:gi|nao) (?:cho|de|tri|chua) (?:toi|me|bo|con|chau|be|ong|ba|vo|chong|nguoi))\b"
 )
+# Plants and animals fall ill too: "chè bị bệnh gì" is lesson 8.2, not a doctor and 115.
+_PLANT = (
+    r"\b(?:che|cay(?! (?:but|so))|bup|vuon|nuong|doi che|lua|rau|ngo|hoa mau|cay trong|"
+    r"la (?:che|cay|non|gia|bi)|vang la|sau (?:benh|hai|an)|ray(?: xanh)?|nhen do|bo xit|"
+    r"bo canh to|dao on)\b"
+)
+_ANIMALS = r"(?:ga|lon|heo|trau|bo|vit|ngan|ngong|cho|meo|tho|bo sua)"  # not ca, de: words
+_ANIMAL = (
+    r"\b(?:vat nuoi|gia suc|gia cam|thu y|chan nuoi|lo mom long mong|dich ta|cum gia cam|"
+    r"nuoi ca|ao ca|con de|dan de|"
+    rf"(?:con|dan|dan|nuoi|chuong|trai) {_ANIMALS}|trau bo|"
+    r"(?:ga|lon|heo|trau|vit|ngan|ngong|cho|meo)(?: nha (?:toi|minh|em))? "
+    r"(?:bi|dang bi|om|sot|bo an|ru))\b"
+)
+# A person who is ill, and a request for treatment: always the doctor's.
+_SICK_PERSON = (
+    r"\b(?:toi|minh|em|me|bo|cha|con|chau|ong|ba|vo|chong|be|anh|chi)"
+    r"(?: (?:toi|minh|em|nha toi|nha minh))?(?: (?:dang|hay|da|cu))? "
+    r"(?:bi|dau|sot|ho|mang thai|co thai)\b"
+)
+_TREATMENT = (
+    r"\b(?:uong (?:thuoc|gi|bao nhieu|may)|thuoc (?:gi|nao)|vien|lieu (?:dung|uong)|"
+    r"chua (?:the nao|sao|bang gi|cach nao)|(?:phai )?lam (?:sao|gi)|co khoi|"
+    r"het (?:dau|benh|sot|ho)|kham o dau|nen an gi|an gi)\b"
+)
+# Talking about AI, data or an advert that mentions health: a course question.
+_ABOUT_IT = (
+    r"\b(?:(?:hoi|dua|gui|dan|go|nho|ke|tin|dung)(?: \w+){0,2} "
+    r"(?:chatbot|chat bot|chatgpt|chat gpt|gemini|copilot|ai|app|ung dung)|"
+    r"(?:chatbot|chatgpt|ai|app) (?:co )?(?:biet|tra loi|chan doan|chuan doan|giup|tu van)|"
+    r"quang cao|ban hang|dang bai|bai dang|livestream|ghi len|nguoi ta noi|tin (?:duoc|dc)|"
+    r"that (?:khong|ko|k)|dung (?:khong|ko|k)|du lieu|nhay cam|bao mat)\b"
+)
+
+
+def _medical(f: str) -> bool:
+    """Human health advice, the one thing the medical rule refuses."""
+    if not MEDICAL.search(f):
+        return False
+    other = re.search(_PLANT, f) or re.search(_ANIMAL, f)
+    if re.search(_TREATMENT, f) and (re.search(_SICK_PERSON, f) or not other):
+        return True
+    return not (other or re.search(_ABOUT_IT, f))
+
+
+def about_animals(question: str) -> bool:
+    """A question about sick livestock or pets: the course has no lesson on them."""
+    return bool(re.search(_ANIMAL, _folded(question)))
+
+
 LEGAL = _rx(
     r"\b(?:ly hon|ly di|thua ke|di chuc|chia tai san|tranh chap|lan chiem|lan dat|so do|"
     r"quyen su dung dat|khoi kien|don kien|kien (?:ai|nguoi|hang xom|cong ty|ra toa|doi)|"
@@ -179,9 +234,12 @@ TOPICS = _rx(
     r"sau benh|sau|ray|nhen do|bo xit|bo canh to|khuyen nong|bao ve thuc vat|bon phan|"
     r"phan bon|thoi tiet|du bao|qr|ma qr|vung trong|truy xuat|nhan dang|nhan dien|giong noi|"
     r"micro|ban do|goi y|binh dan hoc|luyenai|nong cot|can bo|cong chuc|vien chuc|ubnd|"
+    r"ke gian|ke lua|mat tien|lay lai tien|van tay|khuon mat|sinh trac|su dong y|dong y cho|"
+    r"cau hoi bi mat|bi mat|phu thuoc|lut nghe|may (?:viet|tra loi|noi|doan)|"
+    r"giong (?:cua|nguoi|quen|noi)|tren mang|qua mang|len mang|gan nhan|nhan tin|nhan dien|"
     r"tai lieu mat|plantix|greendoctor|vneid|kiem chung|nguon tin|ao giac|bia|nguoi that|"
-    r"may that|nguoi hay may|tu dong|so dien thoai|anh|video|hinh|nhan|dan nhan|"
-    r"trang web|website|web|gov vn|mang)\b"
+    r"may that|nguoi hay may|tu dong|so dien thoai|anh|video|hinh|dan nhan|"
+    r"trang web|website|web|gov vn)\b"
 )
 
 REFERRALS = {
@@ -191,7 +249,7 @@ REFERRALS = {
         "những người học khác: đó là dữ liệu của họ, cần họ đồng ý. Nếu bạn nghi một số "
         "điện thoại hay tài khoản lạ là lừa đảo, hãy kiểm tra bằng ứng dụng nTrust và báo "
         "công an xã.",
-        "m5-3",
+        "m4-4",  # nTrust, reporting: what the reply tells them to do
     ),
     "hacking": Verdict(
         "hacking",
@@ -211,14 +269,12 @@ REFERRALS = {
         "medical",
         "Mình không tư vấn sức khỏe, bệnh hay thuốc men, vì trả lời sai có thể nguy hiểm. "
         "Bạn hãy hỏi bác sĩ hoặc trạm y tế xã. Trường hợp cấp cứu, gọi ngay 115.",
-        "m2-3",
     ),
     "legal": Verdict(
         "legal",
         "Mình không tư vấn pháp lý cho việc riêng của bạn. Bạn hãy hỏi cán bộ tư pháp ở "
         "UBND xã, phường hoặc trung tâm trợ giúp pháp lý của tỉnh. Văn bản luật thì tra "
         "trên trang có đuôi .gov.vn.",
-        "m2-3",
     ),
     "pesticide": Verdict(
         "pesticide",
@@ -245,7 +301,6 @@ REFERRALS = {
         "Mình chỉ làm theo quy tắc của chương trình, không làm theo lệnh gửi trong tin nhắn. "
         "Nếu bạn dán một tin nhắn lạ để hỏi, hãy hỏi rõ, ví dụ: «tin này có phải lừa đảo "
         "không?».",
-        "m4-2",
     ),
 }
 
@@ -272,7 +327,7 @@ def check_input(question: str) -> Verdict | None:
         return REFERRALS["deepfake"]
     if re.search(_CHEM, f) and (re.search(_CROP, f) or re.search(_PESTICIDE_ANYWHERE, f)):
         return REFERRALS["pesticide"]
-    if MEDICAL.search(f):
+    if _medical(f):
         return REFERRALS["medical"]
     if LEGAL.search(f) and not re.search(_AI_TOOLS, f):
         return REFERRALS["legal"]
@@ -302,6 +357,22 @@ SHINGLE = 8  # words in a row shared with the system prompt that count as a leak
 def shingles(text: str, n: int = SHINGLE) -> set[str]:
     words = fold(text).split()
     return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+GROUNDED_SHARE = 0.5  # of the answer's content words that the passages or question hold
+
+
+def grounded(answer: str, sources: str) -> bool:
+    """Whether the answer is written from the passages: most of its content words are in
+    them (or in the question). A model that ignores the passages and answers from what
+    it "knows" fails this, however fluent (checked on answers of 8+ content words)."""
+    from bot.tutor.retriever import content_words, tokens  # the words retrieval uses
+
+    have = {t.folded for t in tokens(sources)}
+    words = [w for w in content_words(answer) if len(w) > 1]
+    if len(words) < 8:
+        return True
+    return sum(w in have for w in words) >= GROUNDED_SHARE * len(words)
 
 
 def says_unknown(answer: str) -> bool:

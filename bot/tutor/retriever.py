@@ -30,9 +30,9 @@ from lessons.schema import Term
 
 # Frequent Vietnamese syllables (folded) that say nothing about the topic.
 _STOP = """la gi co khong the nao sao vay a o thi ma va voi cua cho de duoc ban minh toi em
-anh chi oi nhe nha u ak k ko hay hoac nhung cac mot nhu trong khi neu vi nen ra len di roi
+chi oi nhe nha u ak k ko hay hoac nhung cac mot nhu trong khi neu vi nen ra len di roi
 day do nay kia bao nhieu hom qua mai luc gium giup xin hoi cai phai muon rat cung se vao
-thay cach lam"""
+thay cach lam"""  # not 'anh': 'ảnh' (picture) is typed 'anh' as often as 'anh' (brother)
 STOPWORDS = frozenset(_STOP.split())  # noqa: SIM905  (easier to edit as text)
 # Accented forms whose folded twin is a stopword but which carry meaning ("lá chè").
 KEEP_ACCENTED = frozenset({"la1"})  # canonical spelling of "lá"
@@ -67,7 +67,21 @@ SLANG = {
     "clip": "video",
     "pass": "mat khau",
     "app": "ung dung",
+    "share": "chia se",
+    "face": "facebook",
+    "live": "livestream",
+    "web": "trang web",
 }
+
+# Learners' phrases for what the lessons say otherwise (folded -> added to the question).
+PHRASES = {
+    "anh gia": "ảnh do AI tạo",
+    "hinh gia": "ảnh do AI tạo",
+    "dung hay sai": "kiểm chứng",
+    "co that khong": "kiểm chứng",
+}
+# The learner's word for what the lessons name otherwise: a plant's "bệnh" is "sâu bệnh".
+_PLANT = re.compile(r"\b(?:che|cay|la|bup|lua|rau|nuong|vuon)\b")
 
 _TOKEN = re.compile(r"\w+(?:[./-]\w+)*")
 K1, B = 1.2, 0.75
@@ -122,6 +136,11 @@ def tokens(text: str) -> list[Token]:
 
 def _content(toks: list[Token]) -> list[Token]:
     return [t for t in toks if t.folded not in STOPWORDS or t.accented in KEEP_ACCENTED]
+
+
+def content_words(text: str) -> list[str]:
+    """Folded words of text that say something (stopwords out, shorthand expanded)."""
+    return [t.folded for t in _content(tokens(text))]
 
 
 def _trigrams(words: list[str]) -> list[str]:
@@ -365,6 +384,12 @@ class Retriever:
         return best[0], min(1.0, (best[1].count(" ") + 1) / content), best[1]
 
     def search(self, question: str, k: int = 3) -> Result:
+        folded = " " + fold(question) + " "
+        if " benh " in folded and " sau " not in folded and _PLANT.search(folded):
+            question = f"{question} sâu bệnh"
+        for said, meant in PHRASES.items():
+            if f" {said} " in folded:
+                question = f"{question} {meant}"
         named = self.named_term(question)
         q = " " + " ".join(t.folded for t in tokens(question)) + " "
         if named is not None and f" {named[2]} " not in q:  # a glossary name with a typo

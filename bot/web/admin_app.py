@@ -19,6 +19,7 @@ from bot.web import (
     certificates,
     dashboard,
     thidua_pages,
+    tutor_pages,
 )
 from bot.web.admin_common import AdminState, BadRequest
 from lessons.loader import Catalog
@@ -45,6 +46,7 @@ def mount_admin(
     app.include_router(thidua_pages.router)
     app.include_router(certificate_pages.router)
     app.include_router(certificates.router)  # public: /verify, the files for Zalo
+    app.include_router(tutor_pages.router)
     app.include_router(api.router)
 
     def _is_api(request: Request) -> bool:

@@ -57,6 +57,7 @@ NAV = (
     ("broadcasts", "/quan-tri/thong-bao", "Thông báo"),
     ("certificates", "/quan-tri/chung-nhan", "Chứng nhận"),  # bot/web/certificate_pages.py
     ("staff", "/quan-tri/can-bo", "Cán bộ"),  # admins only (base.html)
+    ("questions", "/quan-tri/cau-hoi", "Câu hỏi"),  # Perm.questions (bot/web/tutor_pages.py)
 )
 
 
@@ -134,6 +135,7 @@ async def page(request: Request, c: Caller, name: str, active: str, **ctx) -> HT
             "who_label": f"{c.who.name or role} · {scope_label(c.who, unit)}",
             "csrf": c.csrf,
             "is_admin": c.who.role == Role.admin,
+            "can_questions": allowed(c.who, Perm.questions),
             **ctx,
         },
     )

@@ -68,6 +68,7 @@ DASHBOARD = [
     ("POST", "/quan-tri/chung-nhan/1/cap-lai", {"ten": "Nguyễn Văn Mới"}, ADMIN),
     ("POST", "/quan-tri/chung-nhan/2/thu-hoi", {}, ADMIN),  # the re-issued one
     ("GET", "/quan-tri/can-bo", None, ADMIN),
+    ("GET", "/quan-tri/cau-hoi", None, ADMIN),  # commune staff: no; province staff: below
     ("POST", "/quan-tri/can-bo/them", STAFF_FORM, ADMIN),
     ("POST", "/quan-tri/can-bo/xoa", {"kenh": "zalo", "ma_nguoi_dung": "555"}, ADMIN),
     ("POST", "/dang-xuat", {}, PUBLIC),  # anyone with a session may end it
@@ -118,6 +119,7 @@ COVERED = {
     "/quan-tri/can-bo",
     "/quan-tri/can-bo/them",
     "/quan-tri/can-bo/xoa",
+    "/quan-tri/cau-hoi",
     "/dang-xuat",
     "/api/me",
     "/api/targets",
@@ -325,3 +327,52 @@ async def test_every_export_is_audited(client, sessions, settings, people):
     assert entry.actor == "staff:zalo:200"
     assert entry.detail["filter"] == {"commune": COMMUNE_A}
     assert entry.detail["format"] == "xlsx" and entry.detail["rows"] >= 0
+
+
+async def test_unanswered_questions_for_province_staff_with_numbers_masked(
+    client, sessions, settings, people
+):
+    """«Câu hỏi chưa trả lời được»: province-wide staff and admins; by week, with examples."""
+    from datetime import timedelta
+
+    from storage.models import Learner, TutorAnswer
+    from storage.types import utcnow
+
+    await add_role(sessions, "zalo", "500")  # province scope: content staff
+    now = utcnow()
+    async with sessions() as s, s.begin():
+        learner = Learner(channel="telegram", channel_user_id="4242")
+        s.add(learner)
+        await s.flush()
+        rows = [
+            ("gia vang hom nay bao nhieu", "unknown", "offline", None, now),
+            ("so 0912345678 cua toi bi lo", "unknown", "offline", None, now),
+            ("che bi benh gi", "choices", "offline", None, now - timedelta(days=8)),
+            ("ma otp la gi", "glossary", "offline", -1, now - timedelta(days=8)),
+            ("chatgpt la gi", "glossary", "offline", 1, now),  # answered, liked: not shown
+            ("cach hack facebook", "hacking", "refused", None, now),  # a refusal: not shown
+        ]
+        for q, category, source, feedback, at in rows:
+            s.add(
+                TutorAnswer(
+                    learner_id=learner.id,
+                    question=q,
+                    answer="…",
+                    source=source,
+                    category=category,
+                    feedback=feedback,
+                    created_at=at,
+                )
+            )
+    await open_session(client, sessions, settings, "zalo", "500")
+    r = await client.get("/quan-tri/cau-hoi")
+    assert r.status_code == 200
+    page = r.text
+    assert "gia vang hom nay bao nhieu" in page and "che bi benh gi" in page
+    assert "ma otp la gi" in page  # 👎
+    assert "0912345678" not in page and "[số]" in page
+    assert "chatgpt la gi" not in page and "cach hack facebook" not in page
+    assert page.count("Tuần ") >= 2  # this week and last week
+    assert 'href="/quan-tri/cau-hoi"' in page
+    await open_session(client, sessions, settings, *CHATS["staff_a"])
+    assert 'href="/quan-tri/cau-hoi"' not in (await client.get("/quan-tri")).text

@@ -20,14 +20,15 @@ async def rows(sessions) -> list[TutorAnswer]:
 async def test_an_answer_is_stored_with_its_lessons_and_gets_feedback(chat, sessions):
     await chat.onboard()
     await chat.say("có người xưng công an gọi zalo bảo chuyển tiền")
-    chat.expect("📚 Trong bài 4.", "công an")
-    chat.expect_not(AI_LABEL)  # a quote from the lessons is not AI-made
+    # lessons/content/faq.yaml answers this one first (staff wrote it, from lesson 4.2)
+    chat.expect("Công an không giải quyết vụ việc", "📚 Xem bài 4.2")
+    chat.expect_not(AI_LABEL)  # staff's text from the lessons is not AI-made
     assert len(chat.text) <= MAX_CHARS
     assert chat.labels == ["Mở bài 4.2", "👍 Hữu ích", "👎 Chưa đúng", "Về menu"]
     open_lesson = chat.action_of("Mở bài")
     [row] = await rows(sessions)
-    assert (row.kind, row.source, row.category) == ("ask", "offline", "answer")
-    assert row.lesson_ids[0] == "m4-2" and row.question.startswith("có người xưng công an")
+    assert (row.kind, row.source, row.category) == ("ask", "offline", "faq")
+    assert row.lesson_ids == ["m4-2"] and row.question.startswith("có người xưng công an")
     assert row.answer == chat.text and row.feedback is None and row.latency_ms >= 0
 
     await chat.tap("👎")
@@ -86,13 +87,13 @@ async def test_the_daily_quota_holds(sessions, catalog):
     for q in ("deepfake là gì", "otp là gì", "cách nấu phở"):
         await chat.say(q)
         chat.expect_not("đủ mức mỗi ngày")
-    await chat.say("ảo giác là gì")
+    await chat.say("học máy là gì")
     chat.expect("Hôm nay bạn đã hỏi 3 câu, đủ mức mỗi ngày rồi. Mai bạn hỏi tiếp nhé!")
     assert len(await rows(sessions)) == 3
     # 16:00 UTC is 23:00 in Vietnam; at 17:30 UTC it is a new day there.
     now[0] = now[0].replace(hour=17, minute=30)
-    await chat.say("ảo giác là gì")
-    chat.expect("📖 Ảo giác")
+    await chat.say("học máy là gì")
+    chat.expect("📖 Học máy")
     assert len(await rows(sessions)) == 4
 
 

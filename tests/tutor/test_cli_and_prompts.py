@@ -37,10 +37,21 @@ async def test_hocai_ask_offline_prints_the_answer_and_its_lessons():
     assert "bài 4." in out and "[offline/" in out and "] lessons: m4-" in out
 
 
+async def test_hocai_ask_json_lists_the_did_you_mean_lessons():
+    code, out = await hocai_ask("AI nói sai thì sao", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["category"], data["lesson_id"]) == ("choices", None)
+    assert 2 <= len(data["lesson_ids"]) <= 3 and data["text"].startswith("Mình chưa chắc")
+    code, out = await hocai_ask("mã QR trên gói chè để làm gì", "--json")  # an FAQ entry
+    data = json.loads(out)
+    assert (data["category"], data["lesson_ids"]) == ("faq", ["m8-5"])
+
+
 async def test_hocai_ask_json_with_a_model(standin):
     standin.answer("Bạn hãy DỪNG lại, GỌI LẠI số quen và KHÔNG CHUYỂN tiền nhé.")
     code, out = await hocai_ask(
-        "có người xưng công an gọi zalo bảo chuyển tiền",
+        "sếp gọi bảo chuyển khoản ngay cho đối tác, đừng nói với ai",  # not in the FAQ
         "--json",
         OPENAI_API_KEY=API_KEY,
         OPENAI_BASE_URL=standin.base_url,
@@ -48,8 +59,8 @@ async def test_hocai_ask_json_with_a_model(standin):
     )
     assert code == 0
     data = json.loads(out)
-    assert (data["source"], data["model"], data["lesson_id"]) == ("model", MODEL, "m4-2")
-    assert data["lesson_ids"][0] == "m4-2" and "Câu trả lời do AI tạo" in data["text"]
+    assert (data["source"], data["model"], data["lesson_id"]) == ("model", MODEL, "m4-1")
+    assert data["lesson_ids"][:2] == ["m4-1", "m4-2"] and "Câu trả lời do AI tạo" in data["text"]
     assert len(standin.requests) == 1
 
 

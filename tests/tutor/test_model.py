@@ -147,7 +147,7 @@ async def test_a_pasted_injection_inside_a_course_question_stays_content(ai, sta
 
 async def test_the_quota_holds_with_the_model(sessions, catalog, model, prompts, standin):
     standin.answer(GOOD)
-    answerer = Answerer(catalog, model=model, prompts=prompts, daily_quota=2)
+    answerer = Answerer(catalog, model=model, prompts=prompts, daily_quota=2, faq=False)
     chat = Chat(Tutor(sessions, catalog, answerer=answerer), catalog)
     await chat.onboard()
     for _ in range(2):
@@ -162,7 +162,9 @@ async def test_a_slow_model_holds_no_database_transaction(sessions, catalog, sta
     """While the model thinks, other learners are served (on SQLite a held write
     transaction would lock them out)."""
     slow = ChatModel(MODEL, API_KEY, standin.base_url, timeout=30)
-    tutor = Tutor(sessions, catalog, answerer=Answerer(catalog, model=slow, prompts=prompts))
+    tutor = Tutor(
+        sessions, catalog, answerer=Answerer(catalog, model=slow, prompts=prompts, faq=False)
+    )
     asker, other = Chat(tutor, catalog), Chat(tutor, catalog, user_id="2002", name=None)
     standin.answer(GOOD)
     standin.gate = asyncio.Event()
@@ -236,5 +238,45 @@ async def test_practice_falls_back_to_the_rules(ai_chat, standin, catalog, reply
 
 async def test_a_wrong_api_key_gives_the_offline_answer(catalog, prompts, standin):
     wrong = ChatModel(MODEL, "sk-wrong", standin.base_url, timeout=5)
-    reply = await Answerer(catalog, model=wrong, prompts=prompts).respond(SCAM)
+    reply = await Answerer(catalog, model=wrong, prompts=prompts, faq=False).respond(SCAM)
     assert standin.requests and reply.source == "offline"
+
+
+IGNORES_PASSAGES = (
+    "Trường hợp này bạn nên đầu tư vào vàng và bất động sản, vì giá sẽ còn tăng mạnh "
+    "trong năm tới; hãy mua bảo hiểm nhân thọ để được bồi thường khi gặp rủi ro."
+)
+
+
+async def test_a_model_that_ignores_the_passages_is_dropped(ai_chat, standin, sessions):
+    """Fluent, Vietnamese, no dose, no link, but not from the lessons: the learner gets
+    the lessons' own answer, and the row stays the offline one."""
+    standin.answer(IGNORES_PASSAGES)
+    await ai_chat.onboard()
+    await ai_chat.say(SCAM)
+    assert len(standin.requests) == 1  # it was asked, with the passages
+    assert "[Bài 4.2" in standin.requests[0].content("user")
+    ai_chat.expect("📚 Trong bài 4.2")
+    ai_chat.expect_not("bất động sản", AI_LABEL)
+    [row] = await rows(sessions)
+    assert (row.source, row.model) == ("offline", None)
+    assert guards.grounded(GOOD, standin.requests[0].content("user"))
+
+
+async def test_with_a_model_an_faq_entry_still_answers_first(catalog, model, prompts, standin):
+    standin.answer(GOOD)
+    reply = await Answerer(catalog, model=model, prompts=prompts).respond(SCAM)
+    assert (reply.source, reply.category, reply.lesson_ids) == ("offline", "faq", ["m4-2"])
+    assert standin.requests == []  # staff's answer: no model call
+
+
+async def test_did_you_mean_with_a_model_keeps_the_choices_and_cites_the_best(ai_chat, standin):
+    standin.answer(
+        "Có, AI có thể sai: nó đoán theo mẫu đã học nên có thể ghi sai con số, tên người, "
+        "ngày tháng mà giọng văn vẫn rất tự tin. Bạn hãy kiểm tra lại với nguồn tin cậy."
+    )
+    await ai_chat.onboard()
+    await ai_chat.say("AI nói sai thì sao")
+    ai_chat.expect(AI_LABEL, "📚 Xem bài")
+    assert sum(label.startswith("Bài ") for label in ai_chat.labels) >= 2
+    assert len(standin.requests) == 1
