@@ -45,9 +45,7 @@ def _lessons(args) -> int:
     head = f"{'lessons':>8}{'quiz':>6}{'exam':>6}{'cards':>7}{'minutes':>8}"
 
     def cells(r: dict) -> str:
-        return (
-            f"{r['lessons']:>8}{r['questions']:>6}{r['exam']:>6}{r['cards']:>7}{r['minutes']:>8}"
-        )
+        return f"{r['lessons']:>8}{r['questions']:>6}{r['exam']:>6}{r['cards']:>7}{r['minutes']:>8}"
 
     print(f"{'module':<8}{head}  title")
     for r in data["modules"]:
