@@ -23,6 +23,7 @@ LESSON = "l"  # l:<lesson id>: open a lesson from its first card
 CARD = "t"  # t:<lesson id>:<card index to show>; index == len(cards) starts the quiz
 ANSWER = "a"  # a:<lesson id>:<question id>:<option index in the file>
 PRACTICE_EXAMPLE = "pe"  # pe:<lesson id>: show the model prompt
+MISSED = "ms"  # ms:<lesson id>:<attempt>: the questions missed in that quiz, with answers
 EXAM = "x"  # final assessment: "x" opens it; x:<assessment id>:<position>:<option index>
 GLOSSARY = "tu"  # "Từ điển AI"
 PROGRESS = "p"

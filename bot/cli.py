@@ -32,7 +32,8 @@ def _lessons(args) -> int:
         total = stats(catalog)["total"]
         print(
             f"OK: {len(catalog.modules)} modules, {total['lessons']} lessons, "
-            f"{total['questions']} questions, {len(catalog.glossary)} glossary terms."
+            f"{total['questions']} questions, {total['exam']} final-assessment questions, "
+            f"{len(catalog.glossary)} glossary terms."
         )
         return 0
     if any(not p.warning for p in problems):
@@ -43,10 +44,11 @@ def _lessons(args) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    head = f"{'lessons':>8}{'questions':>10}{'cards':>7}{'minutes':>8}"
+    # quiz: the lesson quizzes' question pools; exam: the final-assessment bank (exam.yaml)
+    head = f"{'lessons':>8}{'quiz':>6}{'exam':>6}{'cards':>7}{'minutes':>8}"
 
     def cells(r: dict) -> str:
-        return f"{r['lessons']:>8}{r['questions']:>10}{r['cards']:>7}{r['minutes']:>8}"
+        return f"{r['lessons']:>8}{r['questions']:>6}{r['exam']:>6}{r['cards']:>7}{r['minutes']:>8}"
 
     print(f"{'module':<8}{head}  title")
     for r in data["modules"]:

@@ -313,6 +313,8 @@ class Tutor:
                 return await learning.next_card(ctx)
             case A.ANSWER if len(act.args) == 3:
                 return await learning.answer(ctx)
+            case A.MISSED if len(act.args) == 2:
+                return await learning.show_missed(ctx)
             case A.PROGRESS:
                 return await learning.show_progress(ctx)
             case A.ASK:

@@ -6,7 +6,8 @@
 - **Proficient** (thành thạo): passed a final assessment of their track with at least
   PASS_PERCENT of the answers right. The track is the modules for the learner's group
   (core + M6 for public servants, M7 for business owners, M8 for tea farmers).
-- The final assessment draws ASSESSMENT_QUESTIONS questions from the track's pools, one
+- The final assessment draws ASSESSMENT_QUESTIONS questions from the track's
+  final-assessment bank (each module's exam.yaml: questions no lesson quiz shows), one
   counted answer per question, no credit for questions left unanswered, and a retake
   only after ASSESSMENT_COOLDOWN.
 """

@@ -8,6 +8,7 @@ CARD_MAX_CHARS = 600  # one phone screen; well under Zalo's 2,000 per message
 CARDS_MIN, CARDS_MAX = 3, 6
 QUIZ_MIN, QUIZ_MAX = 4, 8  # the lesson's question pool
 QUIZ_DRAW = 4  # questions drawn from the pool for one lesson quiz
+EXAM_MIN_PER_LESSON = 3  # final-assessment questions (exam.yaml) every lesson must have
 OPTIONS_MIN, OPTIONS_MAX = 2, 4
 QUESTION_MAX_CHARS = 300  # Telegram quiz poll question limit
 OPTION_MAX_CHARS = 100  # Telegram quiz poll option limit

@@ -9,7 +9,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lessons.loader import Catalog, Problem
+from lessons.limits import EXAM_MIN_PER_LESSON
+from lessons.loader import EXAM_FILE, Catalog, Problem
 
 ALLOWED_WORDS_FILE = Path(__file__).resolve().parent / "allowed_words.txt"
 READING_SYLLABLES_PER_MINUTE = 150  # an unhurried reader on a phone
@@ -85,19 +86,35 @@ def syllables(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def _question_texts(at: tuple, q):
+    yield (*at, "question"), q.question
+    for j, o in enumerate(q.options):
+        yield (*at, "options", j, "text"), o.text
+    yield (*at, "explanation"), q.explanation
+
+
 def _texts(lesson):
     """(path within the file, learner-facing text) for everything a lesson shows."""
     yield ("title",), lesson.title
     for i, card in enumerate(lesson.cards):
         yield ("cards", i), card
     for i, q in enumerate(lesson.quiz):
-        yield ("quiz", i, "question"), q.question
-        for j, o in enumerate(q.options):
-            yield ("quiz", i, "options", j, "text"), o.text
-        yield ("quiz", i, "explanation"), q.explanation
+        yield from _question_texts(("quiz", i), q)
     if lesson.practice:
         yield ("practice", "task"), lesson.practice.task
         yield ("practice", "example"), lesson.practice.example
+
+
+def _word_problems(path: Path, line: int, where: str, text: str, allowed: set[str]):
+    for s in sentences_without_diacritics(text, allowed):
+        yield Problem(path, line, f"{where}: sentence without diacritics: «{s[:60]}»")
+    words = sorted(set(foreign_words(text, allowed)))
+    if words:
+        yield Problem(
+            path,
+            line,
+            f"{where}: not Vietnamese and not in lessons/allowed_words.txt: " + ", ".join(words),
+        )
 
 
 def lint(catalog: Catalog) -> list[Problem]:
@@ -112,20 +129,7 @@ def lint(catalog: Catalog) -> list[Problem]:
 
         for at, text in _texts(lesson):
             where = ".".join(str(p) for p in at)
-            for s in sentences_without_diacritics(text, allowed):
-                problems.append(
-                    Problem(path, line(at), f"{where}: sentence without diacritics: «{s[:60]}»")
-                )
-            words = sorted(set(foreign_words(text, allowed)))
-            if words:
-                problems.append(
-                    Problem(
-                        path,
-                        line(at),
-                        f"{where}: not Vietnamese and not in lessons/allowed_words.txt: "
-                        + ", ".join(words),
-                    )
-                )
+            problems += _word_problems(path, line(at), where, text, allowed)
         reading = sum(syllables(c) for c in lesson.cards) / READING_SYLLABLES_PER_MINUTE
         if reading > READING_MINUTES_MAX:
             problems.append(
@@ -154,7 +158,9 @@ def lint(catalog: Catalog) -> list[Problem]:
                     )
                     break
     for module in catalog.modules:
-        problems += _balance(catalog, module)
+        quiz = [q for lid in module.lessons for q in catalog.lessons[lid].quiz]
+        problems += _balance(catalog.module_files[module.id], quiz)
+        problems += _lint_exam(catalog, module, allowed)
     problems += _lint_glossary(catalog, allowed)
     return problems
 
@@ -202,11 +208,44 @@ def _lint_answerable_without(lesson, path, line) -> list[Problem]:
     return out
 
 
-def _balance(catalog: Catalog, module) -> list[Problem]:
-    questions = [q for lid in module.lessons for q in catalog.lessons[lid].quiz]
+def _lint_exam(catalog: Catalog, module, allowed: set[str]) -> list[Problem]:
+    """The module's final-assessment bank: every lesson has enough questions, and they
+    follow the quiz's rules for words and answer positions."""
+    path, lines = catalog.exam_files.get(module.id, (None, {}))
+    out: list[Problem] = []
+    for i, lid in enumerate(module.lessons):
+        have = len(catalog.exam.get(lid, ()))
+        if have >= EXAM_MIN_PER_LESSON:
+            continue
+        if path is None:
+            where = catalog.module_files[module.id]
+            line = catalog.module_lines.get(module.id, {}).get(("lessons", i), 1)
+            shown = f"no {EXAM_FILE} beside this module.yaml"
+        else:
+            where, line, shown = path, lines.get((lid,), 1), f"{have} in {EXAM_FILE}"
+        out.append(
+            Problem(
+                where,
+                line,
+                f"{lid}: {shown}; every lesson needs at least {EXAM_MIN_PER_LESSON} "
+                "final-assessment questions",
+            )
+        )
+    if path is None:
+        return out
+    bank = []
+    for lid in module.lessons:
+        for i, q in enumerate(catalog.exam.get(lid, ())):
+            bank.append(q)
+            for at, text in _question_texts((lid, i), q):
+                line = lines.get(at, lines.get((lid,), 1))
+                out += _word_problems(path, line, ".".join(map(str, at)), text, allowed)
+    return out + _balance(path, bank)
+
+
+def _balance(path: Path, questions: list) -> list[Problem]:
     if not questions:
         return []
-    path = catalog.module_files[module.id]
     out = []
     positions = Counter(q.correct_index for q in questions)
     pos, count = positions.most_common(1)[0]

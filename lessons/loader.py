@@ -11,9 +11,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lessons import limits as L
-from lessons.schema import FaqEntry, Lesson, Module, Term
+from lessons.schema import ExamBank, FaqEntry, Lesson, Module, Question, Term
 
 MODULE_FILE = "module.yaml"
+EXAM_FILE = "exam.yaml"  # a module's final-assessment bank (see docs/LESSONS.md)
 GLOSSARY_FILE = "glossary.yaml"
 FAQ_FILE = "faq.yaml"
 M = TypeVar("M", bound=BaseModel)
@@ -49,9 +50,13 @@ class Catalog:
     glossary: list[Term] = field(default_factory=list)
     lessons: dict[str, Lesson] = field(default_factory=dict)
     module_of: dict[str, Module] = field(default_factory=dict)
+    # The final-assessment bank: lesson id -> questions no lesson quiz shows (exam.yaml).
+    exam: dict[str, list[Question]] = field(default_factory=dict)
     # Where each lesson and module came from, for the linter's file:line reports.
     files: dict[str, tuple[Path, dict]] = field(default_factory=dict, repr=False)
     module_files: dict[str, Path] = field(default_factory=dict, repr=False)
+    module_lines: dict[str, dict] = field(default_factory=dict, repr=False)
+    exam_files: dict[str, tuple[Path, dict]] = field(default_factory=dict, repr=False)
     glossary_file: tuple[Path, dict] | None = field(default=None, repr=False)
     faq: list[FaqEntry] = field(default_factory=list)  # the tutor answers these first
 
@@ -64,6 +69,9 @@ class Catalog:
     def track(self, group: str | None) -> list[Lesson]:
         """Lessons in teaching order for a learner group."""
         return [self.lessons[lid] for m in self.modules_for(group) for lid in m.lessons]
+
+    def exam_question(self, lesson_id: str, qid: str) -> Question | None:
+        return next((q for q in self.exam.get(lesson_id, ()) if q.id == qid), None)
 
     def position(self, lesson_id: str) -> str:
         """'1.2' for the second lesson of the module ordered first, for display."""
@@ -245,7 +253,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
             if parsed:
                 modules.append((parsed[0], mod_path, parsed[1]))
         for path in sorted(folder.glob("*.y*ml")):
-            if path.name == MODULE_FILE:
+            if path.name in (MODULE_FILE, EXAM_FILE):
                 continue
             raw_ids: set[str] = set()
             parsed = _parse(Lesson, path, problems, raw_ids)
@@ -291,6 +299,7 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         seen_ids[mod.id] = path
         seen_orders[mod.order] = path
         catalog.module_files[mod.id] = path
+        catalog.module_lines[mod.id] = lines
         for i, lid in enumerate(mod.lessons):
             line = lines.get(("lessons", i), lines[("lessons",)])
             if lid in invalid_ids:
@@ -308,6 +317,10 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
     for lid, (path, line) in lesson_at.items():
         if modules_ok and lid not in catalog.module_of:
             problems.append(Problem(path, line, f"lesson {lid} is not listed in any module.yaml"))
+    for mod in catalog.modules:
+        exam_path = catalog.module_files[mod.id].parent / EXAM_FILE
+        if exam_path.exists():
+            _load_exam(exam_path, mod, problems, catalog, invalid_ids)
     if (root / GLOSSARY_FILE).exists():
         catalog.glossary = _load_glossary(root / GLOSSARY_FILE, problems, catalog)
     if (root / FAQ_FILE).exists():
@@ -315,6 +328,85 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
     if not catalog.modules and not problems:
         problems.append(Problem(root, 1, "no modules found"))
     return catalog, problems
+
+
+def question_key(text: str) -> str:
+    """Question wording compared without case and spacing."""
+    return " ".join(text.casefold().split())
+
+
+def _load_exam(
+    path: Path, module: Module, problems: list[Problem], catalog: Catalog, invalid: set[str]
+) -> None:
+    """A module's exam.yaml: lesson id -> questions. Each must be new to the learner: not
+    the wording of any lesson's quiz question, nor of another bank question."""
+    read = _read_yaml(path, problems)
+    if read is None:
+        return
+    data, lines = read
+    if not isinstance(data, dict):
+        problems.append(Problem(path, 1, "expected lesson ids as keys (m1-1:) with questions"))
+        return
+    try:
+        bank = ExamBank.model_validate({str(k): v for k, v in data.items()}).root
+    except ValidationError as e:
+        problems.extend(_validation_problems(e, path, lines))
+        return
+    catalog.exam_files[module.id] = (path, lines)
+    quiz_wording = {
+        question_key(q.question): f"{lid}.{q.id}"
+        for lid, lesson in catalog.lessons.items()
+        for q in lesson.quiz
+    }
+    bank_wording = {
+        question_key(q.question): f"{lid}.{q.id}"
+        for lid, questions in catalog.exam.items()
+        for q in questions
+    }
+    for lid, questions in bank.items():
+        line = lines.get((lid,), 1)
+        if lid in invalid:  # already reported
+            continue
+        if lid not in catalog.lessons:
+            problems.append(Problem(path, line, f"{lid}: no lesson with id {lid}"))
+            continue
+        if lid not in module.lessons:
+            owner = catalog.module_of.get(lid)
+            where = f"module {owner.id}'s {EXAM_FILE}" if owner else "its module's exam file"
+            problems.append(Problem(path, line, f"{lid}: not a lesson of {module.id}; use {where}"))
+            continue
+        quiz_ids = {q.id for q in catalog.lessons[lid].quiz}
+        kept: list[Question] = []
+        for i, q in enumerate(questions):
+            at = lines.get((lid, i, "id"), line)
+            key = question_key(q.question)
+            if any(other.id == q.id for other in kept):
+                problems.append(Problem(path, at, f"{lid}[{i}].id: {q.id} used twice"))
+            elif q.id in quiz_ids:
+                problems.append(
+                    Problem(path, at, f"{lid}[{i}].id: {q.id} is a quiz id of {lid}; use e1, e2…")
+                )
+            elif key in quiz_wording:
+                problems.append(
+                    Problem(
+                        path,
+                        lines.get((lid, i, "question"), at),
+                        f"{lid}[{i}]: same question as quiz {quiz_wording[key]}: learners have "
+                        "seen it",
+                    )
+                )
+            elif key in bank_wording:
+                problems.append(
+                    Problem(
+                        path,
+                        lines.get((lid, i, "question"), at),
+                        f"{lid}[{i}]: same question as {bank_wording[key]}",
+                    )
+                )
+            else:
+                kept.append(q)
+                bank_wording[key] = f"{lid}.{q.id}"
+        catalog.exam[lid] = kept
 
 
 def load_or_raise(root: Path) -> Catalog:
@@ -325,13 +417,15 @@ def load_or_raise(root: Path) -> Catalog:
 
 
 def stats(catalog: Catalog) -> dict:
-    """Counts per module and per learner group's track."""
+    """Counts per module and per learner group's track: both question pools, the lesson
+    quizzes' ("questions") and the final assessment's ("exam")."""
 
     def row(lesson_ids: list[str]) -> dict:
         lessons = [catalog.lessons[lid] for lid in lesson_ids]
         return {
             "lessons": len(lessons),
-            "questions": sum(len(les.quiz) for les in lessons),
+            "questions": sum(len(les.quiz) for les in lessons),  # the lesson quizzes' pools
+            "exam": sum(len(catalog.exam.get(les.id, ())) for les in lessons),
             "cards": sum(len(les.cards) for les in lessons),
             "minutes": sum(les.minutes for les in lessons),
         }

@@ -6,6 +6,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     field_validator,
     model_validator,
@@ -94,6 +95,13 @@ class Module(_Strict):
 
     def is_for(self, group: str | None) -> bool:
         return L.ALL_GROUPS in self.groups or (group is not None and group in self.groups)
+
+
+class ExamBank(RootModel[dict[str, list[Question]]]):
+    """A module's final-assessment bank (exam.yaml): lesson id -> questions that no lesson
+    quiz shows, in the quiz's Question shape."""
+
+    model_config = ConfigDict(frozen=True)
 
 
 class Term(_Strict):

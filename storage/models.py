@@ -176,7 +176,9 @@ class Assessment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     learner_id: int = Field(foreign_key="learner.id", index=True)
     track: str = Field(max_length=8)  # the learner group whose track it covers
-    # [[lesson id, question id, [option order]], ...]
+    # [[lesson id, question id, [option order], "exam"], ...]: "exam" marks a question of
+    # the final-assessment bank (exam.yaml); entries without it (attempts started before the
+    # bank existed) name lesson-quiz questions.
     questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     started_at: datetime = _created()
     finished_at: datetime | None = _ts()

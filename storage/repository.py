@@ -142,6 +142,21 @@ class Repository:
         answered, correct = (await self.session.execute(stmt)).one()
         return int(correct), int(answered)
 
+    async def attempt_answers(
+        self, learner_id: int, lesson_id: str, attempt: int
+    ) -> list[QuizAnswer]:
+        """One attempt's answers to a lesson quiz, in the order given."""
+        stmt = (
+            select(QuizAnswer)
+            .where(
+                QuizAnswer.learner_id == learner_id,
+                QuizAnswer.lesson_id == lesson_id,
+                QuizAnswer.attempt == attempt,
+            )
+            .order_by(QuizAnswer.answered_at, QuizAnswer.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def count_answers(self, learner_id: int) -> int:
         stmt = select(func.count(QuizAnswer.id)).where(QuizAnswer.learner_id == learner_id)
         return int((await self.session.execute(stmt)).scalar_one())
@@ -190,6 +205,14 @@ class Repository:
             Assessment.learner_id == learner_id, Assessment.finished_at.is_(None)
         )
         return (await self.session.execute(stmt)).scalars().first()
+
+    async def delete_assessment(self, exam: Assessment) -> None:
+        """An unfinished attempt that cannot be scored any more, with its answers."""
+        await self.session.execute(
+            delete(AssessmentAnswer).where(AssessmentAnswer.assessment_id == exam.id)
+        )
+        await self.session.delete(exam)
+        await self.session.flush()
 
     async def last_finished_assessment(self, learner_id: int) -> Assessment | None:
         stmt = (

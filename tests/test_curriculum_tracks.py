@@ -102,8 +102,13 @@ async def test_each_group_takes_its_track_to_the_final_assessment(chat, catalog,
         exam = (await s.execute(select(Assessment))).scalar_one()
         answers = await s.scalar(select(func.count()).select_from(AssessmentAnswer))
     assert (exam.track, exam.score, exam.total, exam.passed, answers) == (group, 13, 15, True, 15)
-    modules = {catalog.module_of[lid].id for lid, _, _ in exam.questions}
+    modules = {catalog.module_of[lid].id for lid, *_ in exam.questions}
     assert modules == {m.id for m in catalog.modules_for(group)}  # every module represented
+    # Only bank questions, none of them worded like a question the learner saw in a quiz.
+    assert all(entry[3:] == ["exam"] for entry in exam.questions)
+    drawn = [catalog.exam_question(lid, qid) for lid, qid, *_ in exam.questions]
+    seen = {q.question for lesson in catalog.lessons.values() for q in lesson.quiz}
+    assert all(q is not None and q.question not in seen for q in drawn)
 
 
 async def finish_track(chat: Chat, catalog, group="dan") -> None:

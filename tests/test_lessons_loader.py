@@ -50,13 +50,45 @@ quiz:
     explanation: Do đó.
 """
 GOOD_MODULE = "id: x\ntitle: Module thử\norder: 1\ngroups: [all]\nlessons: [x-1]\n"
+GOOD_EXAM = """\
+# The module's final-assessment bank.
+x-1:
+  - id: e1
+    question: Câu kiểm tra một?
+    options:
+      - text: Có
+        correct: true
+      - text: Sai
+    explanation: Vì thế.
+  - id: e2
+    question: Câu kiểm tra hai?
+    options:
+      - text: Sai
+      - text: Có
+        correct: true
+    explanation: Vì vậy.
+  - id: e3
+    question: Câu kiểm tra ba?
+    options:
+      - text: Có
+        correct: true
+      - text: Sai
+    explanation: Bởi vì.
+"""
 
 
-def make(tmp_path: Path, lesson: str = GOOD_LESSON, module: str = GOOD_MODULE) -> Path:
+def make(
+    tmp_path: Path,
+    lesson: str = GOOD_LESSON,
+    module: str = GOOD_MODULE,
+    exam: str | None = GOOD_EXAM,
+) -> Path:
     folder = tmp_path / "content" / "x"
     folder.mkdir(parents=True)
     (folder / "module.yaml").write_text(module, encoding="utf-8")
     (folder / "x-1.yaml").write_text(lesson, encoding="utf-8")
+    if exam is not None:
+        (folder / "exam.yaml").write_text(exam, encoding="utf-8")
     return tmp_path / "content"
 
 

@@ -91,8 +91,10 @@ class Chat:
 
     def current_question(self):
         quiz = next(m for m in reversed(self.replies) if m.kind == "quiz")
-        lesson = self.catalog.lessons[quiz.meta["lesson"]]
-        return quiz, lesson, lesson.question(quiz.meta["question"])
+        lesson, qid = self.catalog.lessons[quiz.meta["lesson"]], quiz.meta["question"]
+        if quiz.meta.get("pool") == "exam":  # the final assessment's own bank
+            return quiz, lesson, self.catalog.exam_question(lesson.id, qid)
+        return quiz, lesson, lesson.question(qid)
 
     async def answer(self, right: bool = True) -> list[Outbound]:
         """Pick the correct option (or a wrong one) of the question on screen, by letter."""

@@ -1,8 +1,10 @@
 """The final assessment of a learner's track: what makes a learner "proficient".
 
-Questions are drawn once per attempt, round-robin over the track's modules so every
-module is represented; each answer counts once; leaving and coming back resumes the same
-attempt; after a failed attempt a retake waits for the cool-down. See bot/policy.py.
+Questions come from the final-assessment bank (each module's exam.yaml), never from the
+lesson quizzes, so the learner has not seen them. They are drawn once per attempt,
+round-robin over the track's modules so every module is represented; each answer counts
+once; leaving and coming back resumes the same attempt; after a failed attempt a retake
+waits for the cool-down. See bot/policy.py.
 """
 
 from bot import actions as A
@@ -14,14 +16,23 @@ from bot.flows.context import Context
 from bot.flows.learning import refuse
 from bot.flows.quiz import question_message, shuffled_options, verdict
 from bot.messages import Choice, Outbound
+from lessons.schema import Question
 from storage.models import Assessment, AssessmentAnswer
 
 START = A.make(A.EXAM, "go")
 INTRO = (
-    "🎓 Bài kiểm tra cuối khóa: {n} câu lấy từ các bài trong lộ trình của bạn. "
-    "Đúng từ {pct}% trở lên ({need}/{n} câu) là đạt. Mỗi câu chỉ trả lời một lần. "
-    "Nếu bỏ dở, lần sau bạn làm tiếp từ câu đang dừng."
+    "🎓 Bài kiểm tra cuối khóa: {n} câu mới về các bài trong lộ trình của bạn, không trùng "
+    "câu hỏi trong bài học. Đúng từ {pct}% trở lên ({need}/{n} câu) là đạt. Mỗi câu chỉ "
+    "trả lời một lần. Nếu bỏ dở, lần sau bạn làm tiếp từ câu đang dừng."
 )
+WITHDRAWN = (
+    "Câu hỏi của bài kiểm tra cuối khóa vừa được cập nhật, nên lần bạn đang làm dở không "
+    "được tính và không phải chờ. Mời bạn làm lại từ đầu nhé."
+)
+NOT_READY = "Bài kiểm tra cuối khóa đang được chuẩn bị câu hỏi. Bạn quay lại sau nhé."
+# The fourth item of a drawn entry: the question is from the bank (exam.yaml). Attempts
+# started before the bank existed hold [lesson, question, order] from the lesson quizzes.
+BANK = "exam"
 
 
 def _track(ctx: Context) -> str:
@@ -32,6 +43,8 @@ async def open_exam(ctx: Context) -> list[Outbound]:
     """The entry point: resume, refuse (not ready / cooling down) or offer to start."""
     repo, learner = ctx.repo, ctx.learner
     running = await repo.open_assessment(learner.id)
+    if running and not _intact(ctx, running):
+        return await _withdraw(ctx, running)
     if running:
         _, answered = await repo.assessment_score(running.id)
         ctx.goto("exam", aid=running.id, pos=answered)
@@ -83,10 +96,12 @@ async def start(ctx: Context) -> list[Outbound]:
     if not offer or offer[-1].choices[:1] != (Choice("Bắt đầu", START),):
         return offer  # resumed, not ready, passed, or cooling down: say so
     drawn = _draw(ctx)
+    if not drawn:
+        return [Outbound(NOT_READY, (TO_MENU,))]
     exam = Assessment(
         learner_id=ctx.learner.id,
         track=_track(ctx),
-        questions=[[lid, q.id, shuffled_options(ctx, q)] for lid, q in drawn],
+        questions=[[lid, q.id, shuffled_options(ctx, q), BANK] for lid, q in drawn],
         total=len(drawn),
         started_at=ctx.now,
     )
@@ -99,7 +114,7 @@ async def start(ctx: Context) -> list[Outbound]:
 def _draw(ctx: Context):
     pools = []
     for module in ctx.catalog.modules_for(_track(ctx)):
-        pool = [(lid, q) for lid in module.lessons for q in ctx.catalog.lessons[lid].quiz]
+        pool = [(lid, q) for lid in module.lessons for q in ctx.catalog.exam.get(lid, ())]
         ctx.rng.shuffle(pool)
         pools.append(pool)
     drawn = []
@@ -111,18 +126,50 @@ def _draw(ctx: Context):
     return drawn
 
 
+def _resolve(ctx: Context, entry: list) -> Question | None:
+    """The question a drawn entry names, or None when the content no longer has it as
+    drawn (removed, or its options changed)."""
+    lesson_id, qid, order = entry[:3]
+    if entry[3:] == [BANK]:
+        q = ctx.catalog.exam_question(lesson_id, qid)
+    else:
+        lesson = ctx.catalog.lessons.get(lesson_id)
+        q = lesson.question(qid) if lesson else None
+    return q if q and sorted(order) == list(range(len(q.options))) else None
+
+
+def _intact(ctx: Context, exam: Assessment) -> bool:
+    return all(_resolve(ctx, entry) for entry in exam.questions)
+
+
+async def _withdraw(ctx: Context, exam: Assessment) -> list[Outbound]:
+    """An unfinished attempt whose questions changed under it cannot be scored fairly: it
+    is dropped (not failed, so no cool-down) and the learner starts again."""
+    _, answered = await ctx.repo.assessment_score(exam.id)
+    await ctx.repo.delete_assessment(exam)
+    await ctx.repo.audit(
+        ctx.actor, "assessment_withdrawn", track=exam.track, answered=answered, total=exam.total
+    )
+    ctx.goto("menu")
+    return [Outbound(WITHDRAWN), *await open_exam(ctx)]
+
+
 def _question(ctx: Context, exam: Assessment) -> Outbound:
     pos = ctx.data["pos"]
-    lesson_id, qid, order = exam.questions[pos]
-    q = ctx.catalog.lessons[lesson_id].question(qid)
+    entry = exam.questions[pos]
+    lesson_id, qid, order = entry[:3]
     return question_message(
-        q,
+        _resolve(ctx, entry),
         order,
         pos + 1,
         exam.total,
         lambda i: A.make(A.EXAM, exam.id, pos, i),
-        {"lesson": lesson_id, "question": qid, "assessment": exam.id},
+        {"lesson": lesson_id, "question": qid, "assessment": exam.id, "pool": _pool(entry)},
     )
+
+
+def _pool(entry: list) -> str:
+    return BANK if entry[3:] == [BANK] else "quiz"
 
 
 def current_step(ctx: Context, exam: Assessment) -> list[Outbound]:
@@ -135,8 +182,11 @@ async def answer(ctx: Context) -> list[Outbound]:
     exam = await ctx.repo.assessment(d.get("aid", -1)) if ctx.learner.state == "exam" else None
     if exam is None or str(exam.id) != aid or str(d["pos"]) != pos or not opt.isdigit():
         return await _refuse(ctx, exam)
-    lesson_id, qid, order = exam.questions[d["pos"]]
-    q = ctx.catalog.lessons[lesson_id].question(qid)
+    if not _intact(ctx, exam):
+        return await _withdraw(ctx, exam)
+    entry = exam.questions[d["pos"]]
+    lesson_id, qid, order = entry[:3]
+    q = _resolve(ctx, entry)
     if int(opt) >= len(q.options):
         return await _refuse(ctx, exam)
     correct, text = verdict(q, order, int(opt), explain=False)
@@ -151,7 +201,8 @@ async def answer(ctx: Context) -> list[Outbound]:
             answered_at=ctx.now,
         )
     )
-    out = [Outbound(text, kind="feedback", meta={"lesson": lesson_id, "question": qid})]
+    meta = {"lesson": lesson_id, "question": qid, "pool": _pool(entry)}
+    out = [Outbound(text, kind="feedback", meta=meta)]
     if d["pos"] + 1 < exam.total:
         ctx.goto("exam", aid=exam.id, pos=d["pos"] + 1)
         out.append(_question(ctx, exam))
@@ -163,6 +214,8 @@ async def answer(ctx: Context) -> list[Outbound]:
 async def _finish(ctx: Context, exam: Assessment) -> Outbound:
     score, _ = await ctx.repo.assessment_score(exam.id)
     exam.score, exam.finished_at = score, ctx.now
+    # The one place an attempt is judged: what hangs on a pass (a certificate) goes with
+    # the `if exam.passed` branch below.
     exam.passed = policy.passed(score, exam.total)
     if exam.passed:
         milestones.on_passed(ctx.learner, exam.track, ctx.now)
@@ -186,6 +239,8 @@ async def _finish(ctx: Context, exam: Assessment) -> Outbound:
 
 
 async def _refuse(ctx: Context, exam: Assessment | None) -> list[Outbound]:
+    if exam is not None and ctx.learner.state == "exam" and not _intact(ctx, exam):
+        return await _withdraw(ctx, exam)
     if exam is not None and ctx.learner.state == "exam":
         return [
             Outbound("Nút này đã cũ nên mình bỏ qua. Đây là câu bạn đang làm:"),

@@ -13,6 +13,8 @@ from lessons.schema import Lesson
 from storage.models import QuizAnswer
 
 BAR_CELLS = 5
+MISSED_LABEL = "Xem lại câu sai"
+AGAIN_LABEL = "Làm lại bài"
 
 
 def _header(ctx: Context, lesson: Lesson) -> str:
@@ -147,14 +149,20 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     if correct == answered:
         praise = "Tuyệt vời, đúng hết!"
     elif correct * 2 >= answered:
-        praise = "Khá lắm! Bạn xem lại giải thích của câu sai nhé."
+        praise = "Khá lắm! Bạn xem lại đáp án và giải thích của câu sai nhé."
     else:
-        praise = "Không sao, học lại một lần nữa sẽ nhớ hơn."
+        praise = "Không sao, xem lại câu sai rồi làm lại bài, lần sau sẽ nhớ hơn."
     text = (
         f"Xong bài {ctx.catalog.position(lesson.id)}! Bạn đúng {correct}/{answered} câu. {praise}"
     )
     nxt = await next_lesson(ctx)
-    choices = [Choice("Xem tiến độ", A.PROGRESS), TO_MENU]
+    progress_choice = Choice("Xem tiến độ", A.PROGRESS)
+    choices = [progress_choice, TO_MENU]
+    if correct < answered:
+        choices[:0] = [
+            Choice(MISSED_LABEL, A.make(A.MISSED, lesson.id, attempt)),
+            Choice(AGAIN_LABEL, A.make(A.LESSON, lesson.id)),
+        ]
     if nxt:
         label = f"Bài tiếp: {ctx.catalog.position(nxt.id)} {nxt.title}"
         choices.insert(0, Choice(label[:60], A.make(A.LESSON, nxt.id)))
@@ -166,8 +174,45 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
         and len(await ctx.repo.completed_lessons(ctx.learner.id)) == 1
     ):
         text += "\n\n🔔 Bạn muốn mình nhắc học mỗi ngày không? Chọn «Đặt giờ nhắc» nhé."
-        choices.insert(1, Choice("Đặt giờ nhắc", A.REMIND))
+        choices.insert(choices.index(progress_choice), Choice("Đặt giờ nhắc", A.REMIND))
     return Outbound(text, tuple(choices))
+
+
+async def show_missed(ctx: Context) -> list[Outbound]:
+    """«Xem lại câu sai»: each question missed in one quiz attempt, what the learner chose,
+    the right answer and why; then the way to take the lesson again."""
+    lesson_id, attempt = ctx.action.args
+    lesson = ctx.catalog.lessons.get(lesson_id)
+    if lesson is None or not attempt.isdigit() or ctx.learner.state in IN_LESSON:
+        return refuse(ctx)
+    answers = await ctx.repo.attempt_answers(ctx.learner.id, lesson.id, int(attempt))
+    missed = [
+        (a, q)
+        for a in answers
+        if not a.correct and (q := lesson.question(a.question_id)) and a.option < len(q.options)
+    ]
+    nxt = await next_lesson(ctx)
+    choices = [Choice(AGAIN_LABEL, A.make(A.LESSON, lesson.id))]
+    if nxt and nxt.id != lesson.id:
+        label = f"Bài tiếp: {ctx.catalog.position(nxt.id)} {nxt.title}"
+        choices.append(Choice(label[:60], A.make(A.LESSON, nxt.id)))
+    choices.append(TO_MENU)
+    if not missed:
+        return [Outbound("Lần làm bài này không có câu nào sai. Giỏi lắm!", tuple(choices))]
+    out = []
+    for n, (a, q) in enumerate(missed, 1):
+        out.append(
+            Outbound(
+                f"📝 Câu sai {n}/{len(missed)} · bài {ctx.catalog.position(lesson.id)}\n\n"
+                f"{q.question}\n\n"
+                f"Bạn đã chọn: {q.options[a.option].text}\n"
+                f"✅ Đáp án đúng: {q.options[q.correct_index].text}\n\n"
+                f"{q.explanation}",
+                meta={"lesson": lesson.id, "question": q.id},
+            )
+        )
+    out[-1] = Outbound(out[-1].text, tuple(choices), meta=out[-1].meta)
+    return out
 
 
 async def next_lesson(ctx: Context) -> Lesson | None:

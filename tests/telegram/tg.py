@@ -175,6 +175,7 @@ class TgChat:
         assert message is not None, "no question on screen"
         text = message["text"]
         questions = [q for lesson in self.catalog.lessons.values() for q in lesson.quiz]
+        questions += [q for bank in self.catalog.exam.values() for q in bank]
         question = max((q for q in questions if q.question in text), key=lambda q: len(q.question))
         wanted = question.options[question.correct_index].text
         for line in text.splitlines():

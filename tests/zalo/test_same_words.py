@@ -94,8 +94,8 @@ class ScriptedInput(io.StringIO):
             return f"{arg}\n"
         if kind == "answer":
             return right_letter(screen, self.catalog, arg) + "\n"
-        options = screen.strip().split("\n\n")[-1].splitlines()
-        for line in options:
+        listed = [p for p in screen.strip().split("\n\n") if NUMBERED.match(p)]
+        for line in listed[-1].splitlines():
             number, _, label = line.partition(". ")
             if label.startswith(arg):
                 return f"{number}\n"

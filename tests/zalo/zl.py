@@ -146,6 +146,7 @@ class ZaloLearner:
         text = self.question_text()
         assert text is not None, f"no question on screen:\n{self.text}"
         questions = [q for lesson in self.catalog.lessons.values() for q in lesson.quiz]
+        questions += [q for bank in self.catalog.exam.values() for q in bank]
         question = max((q for q in questions if q.question in text), key=lambda q: len(q.question))
         wanted = question.options[question.correct_index].text
         for line in text.splitlines():

@@ -1,16 +1,15 @@
-"""Outbound -> Zalo messages. There are no buttons: choices become a numbered list with a
-hint ("Trả lời 1, 2 hoặc 3."), and the learner replies by typing; the engine maps the reply
-back (Tutor._choice_from_text). Quiz options are already lettered in the text, so they only
-get the hint ("Trả lời A, B, C hoặc D."); a typed number works for them too.
+"""Outbound -> Zalo messages. There are no buttons: choices are rendered as in the console
+(bot/channels/render.py: a numbered list with a hint; lettered quiz options get the hint
+only), and the learner replies by typing.
 
 Text is cut within MAX_TEXT_CHARS at paragraph breaks where possible (then lines, then
 words); the list of choices always stays with the last piece.
 """
 
 import logging
-import re
 from dataclasses import dataclass
 
+from bot.channels.render import choice_block
 from bot.channels.zalo import texts
 from bot.channels.zalo.constants import MAX_CAPTION_CHARS, MAX_TEXT_CHARS
 from bot.messages import Outbound
@@ -19,7 +18,6 @@ log = logging.getLogger("hocai.zalo")
 
 SEPARATORS = ("\n\n", "\n", " ")  # paragraph, then line, then word
 MIN_ROOM_FOR_TEXT = 200  # below this, a huge list of choices goes in pieces of its own
-_OWN_NUMBER = re.compile(r"^\d+\.\s+")  # a label numbered by the flow: "4. An toàn"
 
 
 @dataclass(frozen=True)
@@ -70,33 +68,6 @@ def _hard_cut(text: str, limit: int) -> list[str]:
         current += ch
         size += zalo_len(ch)
     return [*pieces, current]
-
-
-def lettered(message: Outbound) -> bool:
-    """A quiz-style message: every choice is a letter whose option line is in the text."""
-    lines = message.text.splitlines()
-    return all(
-        len(c.label) == 1
-        and c.label.isalpha()
-        and any(line.startswith(f"{c.label}. ") for line in lines)
-        for c in message.choices
-    )
-
-
-def hint(keys: list[str]) -> str:
-    if len(keys) == 1:
-        return texts.HINT_ONE.format(first=keys[0])
-    if len(keys) <= texts.HINT_MANY_OPTIONS:
-        return texts.HINT_FEW.format(listed=", ".join(keys[:-1]), last=keys[-1])
-    return texts.HINT_MANY.format(last=len(keys))
-
-
-def choice_block(message: Outbound) -> str:
-    """The numbered list and the hint (only the hint for lettered options)."""
-    if lettered(message):
-        return hint([c.label for c in message.choices])
-    lines = [f"{i}. {_OWN_NUMBER.sub('', c.label)}" for i, c in enumerate(message.choices, 1)]
-    return "\n".join(lines) + "\n\n" + hint([str(i) for i in range(1, len(lines) + 1)])
 
 
 def render_text(message: Outbound) -> list[str]:

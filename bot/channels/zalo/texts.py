@@ -1,11 +1,8 @@
 """What the Zalo adapter itself says to people (the engine says everything else)."""
 
-# Zalo has no buttons: the choices are listed and the learner replies with a number.
+# Zalo has no buttons: the choices are listed (bot/channels/render.py, with the hints) and
+# the learner replies with a number.
 CHOOSE = "Mời bạn chọn:"  # choices that came with no text of their own
-HINT_ONE = "Trả lời {first} để chọn."
-HINT_FEW = "Trả lời {listed} hoặc {last}."  # "Trả lời 1, 2 hoặc 3."
-HINT_MANY = "Trả lời một số từ 1 đến {last}."
-HINT_MANY_OPTIONS = 4  # up to this many, every option is spelled out in the hint
 
 # Messages that are not text. For an unsupported message we do not know what it was, so
 # the reply names nothing.
