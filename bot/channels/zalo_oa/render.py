@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.channels.zalo.render import choice_block, lettered, split_text, with_block
+from bot.channels.render import choice_block, lettered
+from bot.channels.zalo.render import split_text, with_block
 from bot.channels.zalo_oa import texts
 from bot.channels.zalo_oa.constants import (
     ACTION_PREFIX,
