@@ -189,6 +189,7 @@ class Tutor:
         """Claim `key` under `namespace` and record `messages` as its reply, in one
         transaction; None when the key was claimed before. For what a channel answers
         without the engine (a photo, a group) and for the apology after a bug."""
+        now = self.clock()
         try:
             async with self._one_writer, self.sessions() as session, session.begin():
                 await Repository(session).claim_update(namespace, key, window)
@@ -197,10 +198,12 @@ class Tutor:
                     reply_id = await replies.record(
                         session,
                         channel,
-                        f"{namespace}/{key}" if namespace != channel else key,
+                        replies.reply_key(
+                            f"{namespace}/{key}" if namespace != channel else key, window, now
+                        ),
                         user_id,
                         messages,
-                        now=self.clock(),
+                        now=now,
                         lease=self.reply_lease,
                         learner_id=None,
                     )
@@ -253,7 +256,7 @@ class Tutor:
                 reply_id = await replies.record(
                     session,
                     inbound.channel,
-                    inbound.update_id,
+                    replies.reply_key(inbound.update_id, inbound.update_window, ctx.now),
                     inbound.user_id,
                     out,
                     now=ctx.now,

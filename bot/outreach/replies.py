@@ -47,6 +47,12 @@ def dedup_key(channel: str, update_id: str) -> str:
     return f"r:{channel}:{update_id}"
 
 
+def reply_key(update_id: str, window: float | None, now: datetime) -> str:
+    """The update's key, made unique per claim for a windowed key (a content hash is
+    claimed again once its window has passed)."""
+    return update_id if window is None else f"{update_id}@{int(now.timestamp() * 1000)}"
+
+
 @cache
 def _insert_stmt():
     return insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
