@@ -219,9 +219,7 @@ class Tutor:
         async with self._one_writer, self.sessions() as session, session.begin():
             repo = Repository(session)
             if inbound.update_id:
-                await repo.claim_update(
-                    inbound.channel, inbound.update_id, inbound.update_window
-                )
+                await repo.claim_update(inbound.channel, inbound.update_id, inbound.update_window)
             learner = await repo.learner_for(inbound.channel, inbound.user_id)
             if learner is None:
                 learner = Learner(channel=inbound.channel, channel_user_id=inbound.user_id)

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.telegram.service import TelegramService
-from bot.channels.zalo.service import ZaloService
 from bot.dispatcher import Dispatcher
 from bot.flows import onboarding
 from bot.web.app import create_app
@@ -112,9 +111,7 @@ async def test_telegram_webhook_answers_503_while_the_database_is_down(
     assert await count(direct, OutboxMessage, OutboxMessage.status != OutboxStatus.sent) == 0
 
 
-async def test_zalo_webhook_answers_503_while_the_database_is_down(
-    zalo, z_api, proxy, direct
-):
+async def test_zalo_webhook_answers_503_while_the_database_is_down(zalo, z_api, proxy, direct):
     flat = event("zchat-1", text="/start")
     proxy.cut()
     zalo.on_503 = lambda: (zalo.statuses.count(503) >= 2) and proxy.heal()

@@ -207,9 +207,7 @@ class UpdateHandler:
 
     async def _once(self, namespace: str, key: str, chat_id: int, replies: list[Outbound]):
         """Answer `key` once (claimed and recorded in one transaction)."""
-        handled = await self.tutor.claim_and_record(
-            namespace, key, CHANNEL, str(chat_id), replies
-        )
+        handled = await self.tutor.claim_and_record(namespace, key, CHANNEL, str(chat_id), replies)
         if handled is not None:
             await send_recorded(self.tutor, handled, lambda r: self.send(chat_id, r))
 

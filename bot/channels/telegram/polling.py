@@ -89,9 +89,7 @@ async def handle_batch(updates: list[Update], handle: Callable[[Update], Awaitab
         for update in chat_updates:  # an Unavailable stops this chat: later ones wait
             await handle(update)
 
-    results = await asyncio.gather(
-        *(in_order(u) for u in by_chat.values()), return_exceptions=True
-    )
+    results = await asyncio.gather(*(in_order(u) for u in by_chat.values()), return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
             raise result
