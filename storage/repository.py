@@ -48,9 +48,7 @@ class Repository:
 
     # --- de-duplication ---------------------------------------------------------------
 
-    async def claim_update(
-        self, channel: str, update_id: str, window: float | None = None
-    ) -> None:
+    async def claim_update(self, channel: str, update_id: str, window: float | None = None) -> None:
         """Record the update id first thing in the transaction; a second delivery of
         the same update fails here (and waits here while the first is in flight).
         A plain INSERT, not an ORM object and a flush: this runs for every update, and

@@ -183,3 +183,30 @@ def _mark_stmt(keys: tuple[str, ...]):
         .where(t.c.id == bindparam("b_id"), t.c.status == OutboxStatus.sending)
         .values({k: bindparam(f"b_{k}") for k in keys})
     )
+
+
+# Reply rows are kept a day after they are decided (for the outbox depth and support
+# questions), then deleted by the worker's hourly prune; at one row per update they would
+# otherwise grow without bound.
+KEEP_DECIDED = timedelta(days=1)
+PRUNE_BATCH = 10_000
+
+
+async def prune(sessions, before: datetime) -> int:
+    """Delete decided reply rows created before `before`, a batch per transaction."""
+    from sqlalchemy import delete, select
+
+    t = OutboxMessage.__table__
+    decided = [OutboxStatus.sent, OutboxStatus.blocked, OutboxStatus.failed]
+    total = 0
+    while True:
+        batch = (
+            select(t.c.id)
+            .where(t.c.kind == KIND, t.c.status.in_(decided), t.c.created_at < before)
+            .limit(PRUNE_BATCH)
+        )
+        async with sessions() as session, session.begin():
+            n = (await session.execute(delete(t).where(t.c.id.in_(batch)))).rowcount
+        total += n
+        if n < PRUNE_BATCH:
+            return total

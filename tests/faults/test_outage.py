@@ -188,3 +188,47 @@ async def test_a_reply_left_unsent_by_a_crash_is_sent_once_by_the_dispatcher(
     # One row, sent once.
     assert await count(direct, OutboxMessage, OutboxMessage.status == OutboxStatus.sent) == 1
     await service.stop()
+
+
+async def test_sent_replies_are_pruned_after_a_day(faulty_tutor, direct):
+    from datetime import timedelta
+
+    from bot.messages import Inbound
+    from bot.outreach import replies
+    from bot.outreach.replies import Sent
+
+    handled = await faulty_tutor.process(
+        Inbound("telegram", "9500", text="/start", update_id="901"), record=True
+    )
+    await faulty_tutor.replies.mark(handled.reply_id, Sent(), handled.recorded_at)
+    await faulty_tutor.process(
+        Inbound("telegram", "9501", text="/start", update_id="902"), record=True
+    )  # not sent yet: kept whatever its age
+    later = faulty_tutor.clock() + replies.KEEP_DECIDED + timedelta(minutes=1)
+    assert await replies.prune(direct, later) == 1
+    assert await count(direct, OutboxMessage) == 1
+
+
+async def test_zalo_polling_keeps_an_event_until_it_is_handled(z_api, faulty_tutor, direct):
+    from storage.models import InboxEvent
+
+    service = zconf.make_service(z_api, faulty_tutor, mode="polling")
+    # A previous process fetched this event and died: it is in the inbox only.
+    async with direct() as s, s.begin():
+        s.add(InboxEvent(channel="zalo", body=event("zchat-9", text="/start")))
+    await service.start()
+    try:
+        for _ in range(200):
+            if z_api.texts("zchat-9") and not await count(direct, InboxEvent):
+                break
+            await asyncio.sleep(0.05)
+        assert z_api.texts("zchat-9")
+        assert await count(direct, InboxEvent) == 0
+        z_api.push(event("zchat-9", text="/tiendo"))
+        for _ in range(200):
+            if len(z_api.texts("zchat-9")) > 2 and not await count(direct, InboxEvent):
+                break
+            await asyncio.sleep(0.05)
+        assert await count(direct, InboxEvent) == 0
+    finally:
+        await service.stop()
