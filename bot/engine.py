@@ -172,7 +172,13 @@ class Tutor:
         if not inbound.update_id:
             return Handled([ERROR])
         handled = await self.claim_and_record(
-            inbound.channel, inbound.update_id, inbound.channel, inbound.user_id, [ERROR], record
+            inbound.channel,
+            inbound.update_id,
+            inbound.channel,
+            inbound.user_id,
+            [ERROR],
+            record,
+            inbound.update_window,
         )
         return handled or Handled()
 

@@ -11,6 +11,8 @@ from typing import TextIO
 
 from bot.channels.render import numbered
 from bot.engine import Tutor
+from bot.failures import Unavailable
+from bot.flows.common import ERROR
 from bot.messages import Inbound, Outbound
 
 CHANNEL = "console"
@@ -35,7 +37,11 @@ async def run(
         inbound = Inbound(
             CHANNEL, user_id, text=text, update_id=uuid.uuid4().hex, display_name=display_name
         )
-        _print(await tutor.handle(inbound), out)
+        try:
+            replies = await tutor.handle(inbound)
+        except Unavailable:  # nobody redelivers here: the person types it again
+            replies = [ERROR]
+        _print(replies, out)
 
     interactive = inp.isatty() and out.isatty()
     if interactive:
