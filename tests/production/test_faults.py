@@ -95,15 +95,25 @@ async def test_cut_database_and_kill_9_of_serve_lose_and_repeat_nothing(
         await wait_until(lambda: api.held >= 3, "sends held")
         serve[0].signal(signal.SIGKILL)
         await serve[0].wait_exit(10)
+        await asyncio.sleep(1)  # the stand-in sees the dead connections before opening
         api.gate.set()
         await asyncio.wait_for(load, 180)
 
         # The replies serve0 had recorded but not sent: the worker sends them once their
         # lease (3 s) has run out.
-        def complete() -> bool:
-            return all(Counter(replies(api, x.chat_id)) == expected for x in learners)
+        def diff() -> dict:
+            """chat -> (missing, extra) replies."""
+            out = {}
+            for x in learners:
+                got = Counter(replies(api, x.chat_id))
+                if got != expected:
+                    out[x.chat_id] = (dict(expected - got), dict(got - expected))
+            return out
 
-        await wait_until(complete, "every reply delivered", limit=60)
+        try:
+            await wait_until(lambda: not diff(), "every reply delivered", limit=60)
+        except AssertionError as e:
+            raise AssertionError(f"{e}; (missing, extra) per chat: {diff()}") from None
         await asyncio.sleep(4)  # past another lease: nothing more comes
     for learner in learners:
         assert Counter(replies(api, learner.chat_id)) == expected, learner.chat_id
