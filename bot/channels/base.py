@@ -216,10 +216,21 @@ async def send_recorded(
     dispatcher. A crash before the mark leaves the row to the sweeper."""
     if not handled.replies:
         return
-    try:
-        sent = await send(handled.replies)
-    except Exception:  # a bug in the adapter: the dispatcher tries its own way
-        log.exception("sending replies failed")
-        sent = Sent("unsent", handled.replies)
-    if handled.reply_id is not None and tutor.replies is not None:
+    recorded = handled.reply_id is not None and tutor.replies is not None
+    messages = handled.replies
+    sent = Sent()
+    for i, message in enumerate(messages):
+        try:
+            sent = await send([message])
+        except Exception:  # a bug in the adapter: the dispatcher tries its own way
+            log.exception("sending replies failed")
+            sent = Sent("unsent", [message])
+        if sent.status != "sent":
+            if sent.status == "unsent":
+                sent = Sent("unsent", [*sent.remaining, *messages[i + 1 :]])
+            break
+        if recorded and i + 1 < len(messages):  # struck off before the next one goes
+            progress = Sent("progress", messages[i + 1 :])
+            await tutor.replies.mark(handled.reply_id, progress, handled.recorded_at)
+    if recorded:
         await tutor.replies.mark(handled.reply_id, sent, handled.recorded_at)

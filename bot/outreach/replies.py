@@ -91,7 +91,9 @@ async def record(
 class Sent:
     """What a channel managed to send of a recorded reply."""
 
-    status: str = "sent"  # sent | blocked | unsent (`remaining` did not go)
+    # sent | blocked | unsent (`remaining` did not go) | progress (what went is struck
+    # off the row before the next message: a crash mid-reply resends only the rest)
+    status: str = "sent"
     remaining: list[Outbound] = field(default_factory=list)
 
 
@@ -116,7 +118,9 @@ class ReplyMarks:
         """Record the outcome; True once committed. `recorded_at`: monotonic time of the
         reply's commit (the lease started then)."""
         now = utcnow()
-        if sent.status == "sent":
+        if sent.status == "progress":  # still sending: only `remaining` is left to send
+            values = {"messages": outbox.encode(sent.remaining)}
+        elif sent.status == "sent":
             values = {"status": OutboxStatus.sent, "sent_at": now, "claimed_until": None}
         elif sent.status == "blocked":
             values = {"status": OutboxStatus.blocked, "error": "403", "claimed_until": None}
