@@ -9,7 +9,9 @@ leaves the row 'sending'; when its lease runs out the outbox dispatcher of the w
 (bot/dispatcher.py) claims it like any other row and sends it: the sweeper is the
 dispatcher, nothing new runs for it. Marks are group-committed (one transaction for the
 marks that arrive while the previous one commits), so the cost per update is one INSERT
-in the update's own transaction and a share of one UPDATE.
+in the update's own transaction and a share of one UPDATE, plus one more for each
+message of the reply after the first (each sent message is struck off the row before
+the next goes, so a crash mid-reply resends only the rest).
 
 At least once, never twice in practice: a reply is sent again only if the process dies,
 or the database stays out of reach for the whole lease, in the moment between the
