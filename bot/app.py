@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from bot.config import Settings, parse_quiet_hours
 from bot.engine import Tutor
+from bot.process.startup import migrate_when_reachable
 from bot.tutor.answerer import Answerer
 from lessons.loader import load_or_raise
 from storage import db
@@ -15,13 +16,14 @@ async def open_tutor(settings: Settings):
     catalog = load_or_raise(settings.lessons_dir)
     engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
     try:
-        await db.upgrade(engine)
+        await migrate_when_reachable(engine, settings.startup_timeout_seconds)
         yield Tutor(
             db.make_sessionmaker(engine),
             catalog,
             timezone=settings.timezone,
             quiet=parse_quiet_hours(settings.quiet_hours),
             answerer=Answerer.from_settings(catalog, settings),
+            reply_lease=settings.reply_lease_seconds,
         )
     finally:
         await engine.dispose()

@@ -276,8 +276,12 @@ def main(argv: list[str] | None = None) -> None:
     if console:
         # The chat is the screen: keep routine logs off it.
         logging.getLogger().setLevel(logging.WARNING)
+    from bot.process.startup import StartupFailed
+
     try:
         code = _dispatch(args)
+    except StartupFailed:  # logged already, in one line
+        code = 3
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:  # e.g. `hocai chat | head`: the reader left

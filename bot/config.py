@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     leader_check_seconds: float = Field(
         default=5.0, gt=0, description="How often the leader checks its lock connection"
     )
+    startup_timeout_seconds: float = Field(
+        default=60.0, ge=0, description="How long start-up waits for the database (retrying)"
+    )
+    reply_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A reply not marked sent by then is sent by the worker (a crash's leftover)",
+    )
     shutdown_grace_seconds: float = Field(
         default=20.0, ge=0, description="On SIGTERM: how long in-flight work may finish"
     )

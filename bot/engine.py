@@ -2,7 +2,14 @@
 
 Every inbound is handled in one database transaction: the update id is claimed first
 (so a redelivery is dropped), the learner row is locked, the flow runs, and the new
-conversation state is saved with it. Nothing that matters lives only in memory.
+conversation state is saved with it, and with `process(record=True)` the replies too
+(bot/outreach/replies.py). Nothing that matters lives only in memory.
+
+Failures (docs/DEPLOY.md, "Outages"): one of the database or the network raises
+Unavailable, nothing is committed and no apology is given, so the channel answers 503
+and the platform delivers the update again. A bug in a flow is not retried (a platform
+would redeliver it forever and hold the chat's later updates behind it): the update id
+is claimed in a transaction of its own, with the apology as the recorded reply.
 """
 
 import asyncio
@@ -10,8 +17,9 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, time
-from time import perf_counter
+from time import monotonic, perf_counter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
@@ -21,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import actions as A
 from bot import metrics, reminders, schedule
 from bot.certificates import service as certificates
+from bot.failures import Unavailable, is_infrastructure
 from bot.flows import (
     account,
     assessment,
@@ -38,6 +47,7 @@ from bot.flows.ask import ASK_PROMPT
 from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
 from bot.messages import Choice, Inbound, Outbound
+from bot.outreach import replies
 from bot.textutil import MAX_INPUT_CHARS, clean, fold, has_letters_or_digits
 from bot.tutor.answerer import Answerer
 from lessons.loader import Catalog
@@ -67,6 +77,16 @@ COMMANDS = {
 NEW_LEARNER_RETRIES = 2
 
 
+@dataclass
+class Handled:
+    """The replies to one inbound; `reply_id`: their outbox row when they were recorded
+    (the channel marks it after sending), `recorded_at` the commit's monotonic time."""
+
+    replies: list[Outbound] = field(default_factory=list)
+    reply_id: int | None = None
+    recorded_at: float = 0.0
+
+
 def parse_command(text: str) -> tuple[str | None, str | None]:
     """'/start ABC' -> ('start', 'ABC'); '/hoc@hocai_bot' -> ('hoc', None); 'menu' too."""
     if text.strip().lower() == "menu":
@@ -89,6 +109,7 @@ class Tutor:
         clock: Callable[[], datetime] = utcnow,
         quiet: tuple[time, time] = (schedule.QUIET_START, schedule.QUIET_END),
         answerer: Answerer | None = None,
+        reply_lease: float = replies.REPLY_LEASE_SECONDS,
     ):
         self.sessions = sessions
         self.catalog = catalog
@@ -104,40 +125,114 @@ class Tutor:
         bind = getattr(sessions, "kw", {}).get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._one_writer = asyncio.Lock() if sqlite else contextlib.nullcontext()
+        self.reply_lease = reply_lease
+        self.replies = replies.ReplyMarks(bind, reply_lease) if bind is not None else None
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """The replies, not recorded (the console, tests). Raises Unavailable."""
+        return (await self.process(inbound)).replies
+
+    async def process(self, inbound: Inbound, record: bool = False) -> Handled:
+        """Handle one inbound. With `record` (and an update id) the replies are written
+        to the outbox in the same transaction: the caller sends them, then calls
+        `self.replies.mark`. Raises Unavailable (nothing was committed: deliver again)."""
         started = perf_counter()
         try:
-            return await self._handle(inbound)
+            return await self._handle(inbound, record and bool(inbound.update_id))
         finally:
             metrics.observe_update(inbound, perf_counter() - started)
 
-    async def _handle(self, inbound: Inbound) -> list[Outbound]:
+    async def _handle(self, inbound: Inbound, record: bool) -> Handled:
         for attempt in range(NEW_LEARNER_RETRIES):
             try:
-                out = await self._handle_once(inbound)
+                handled = await self._handle_once(inbound, record)
                 # Model calls and certificate files run here, after the commit: no
-                # transaction waits on them.
-                out = await certificates.finish(out, self.sessions, self.tz)
-                return await self.answerer.finish(out, self.sessions)
+                # transaction waits on them. (A crash meanwhile: the sweeper sends the
+                # recorded replies: the offline answer, the certificate's text.)
+                replies = await certificates.finish(handled.replies, self.sessions, self.tz)
+                handled.replies = await self.answerer.finish(replies, self.sessions)
+                return handled
             except DuplicateUpdate:
                 metrics.DUPLICATES.labels(inbound.channel).inc()
                 log.info("duplicate update dropped channel=%s", inbound.channel)
-                return []
-            except IntegrityError:
+                return Handled()
+            except IntegrityError as e:
                 # Two first messages of a new learner raced to create the row: retry once.
                 if attempt + 1 == NEW_LEARNER_RETRIES:
-                    log.exception("integrity error channel=%s", inbound.channel)
-            except Exception:
-                log.exception("handler failed channel=%s", inbound.channel)
-                return [ERROR]
-        return [ERROR]
+                    return await self._failed(inbound, record, e)
+            except Exception as e:
+                if is_infrastructure(e):
+                    log.warning(
+                        "update not handled, database or network unavailable: %s channel=%s",
+                        type(e).__name__,
+                        inbound.channel,
+                    )
+                    raise Unavailable(type(e).__name__) from e
+                return await self._failed(inbound, record, e)
+        return Handled([ERROR])  # not reached
 
-    async def _handle_once(self, inbound: Inbound) -> list[Outbound]:
+    async def _failed(self, inbound: Inbound, record: bool, error: Exception) -> Handled:
+        """A bug: logged, the update claimed so no redelivery runs it again, the apology
+        recorded with it. Raises Unavailable if even that cannot be written."""
+        log.error("handler failed channel=%s", inbound.channel, exc_info=error)
+        metrics.FAILED_UPDATES.labels(inbound.channel).inc()
+        if not inbound.update_id:
+            return Handled([ERROR])
+        handled = await self.claim_and_record(
+            inbound.channel,
+            inbound.update_id,
+            inbound.channel,
+            inbound.user_id,
+            [ERROR],
+            record,
+            inbound.update_window,
+        )
+        return handled or Handled()
+
+    async def claim_and_record(
+        self,
+        namespace: str,
+        key: str,
+        channel: str,
+        user_id: str,
+        messages: list[Outbound],
+        record: bool = True,
+        window: float | None = None,
+    ) -> Handled | None:
+        """Claim `key` under `namespace` and record `messages` as its reply, in one
+        transaction; None when the key was claimed before. For what a channel answers
+        without the engine (a photo, a group) and for the apology after a bug."""
+        now = self.clock()
+        try:
+            async with self._one_writer, self.sessions() as session, session.begin():
+                await Repository(session).claim_update(namespace, key, window)
+                reply_id = None
+                if record and messages:
+                    reply_id = await replies.record(
+                        session,
+                        channel,
+                        replies.reply_key(
+                            f"{namespace}/{key}" if namespace != channel else key, window, now
+                        ),
+                        user_id,
+                        messages,
+                        now=now,
+                        lease=self.reply_lease,
+                        learner_id=None,
+                    )
+        except DuplicateUpdate:
+            return None
+        except Exception as e:
+            if is_infrastructure(e):
+                raise Unavailable(type(e).__name__) from e
+            raise
+        return Handled(list(messages), reply_id, monotonic())
+
+    async def _handle_once(self, inbound: Inbound, record: bool) -> Handled:
         async with self._one_writer, self.sessions() as session, session.begin():
             repo = Repository(session)
             if inbound.update_id:
-                await repo.claim_update(inbound.channel, inbound.update_id)
+                await repo.claim_update(inbound.channel, inbound.update_id, inbound.update_window)
             learner = await repo.learner_for(inbound.channel, inbound.user_id)
             if learner is None:
                 learner = Learner(channel=inbound.channel, channel_user_id=inbound.user_id)
@@ -169,6 +264,19 @@ class Tutor:
                     ]
                 elif any(o.kind != "notice" for o in out):
                     learner.choices = []
+            reply_id = None
+            if record and out:
+                gone = state.deleted or state.was_deleted
+                reply_id = await replies.record(
+                    session,
+                    inbound.channel,
+                    replies.reply_key(inbound.update_id, inbound.update_window, ctx.now),
+                    inbound.user_id,
+                    out,
+                    now=ctx.now,
+                    lease=self.reply_lease,
+                    learner_id=None if gone else learner.id,
+                )
             log.info(
                 "handled channel=%s learner=%s state=%s verb=%s replies=%d",
                 inbound.channel,
@@ -177,7 +285,7 @@ class Tutor:
                 ctx.action.verb if ctx.action else "-",
                 len(out),
             )
-            return out
+        return Handled(out, reply_id, monotonic())
 
     # --- routing ----------------------------------------------------------------------
 

@@ -12,6 +12,9 @@ class Inbound:
     text: str | None = None
     action: str | None = None  # a button payload the engine produced earlier
     update_id: str | None = None  # the channel's update id, for de-duplication
+    # None: the id is unique for good. Seconds: a content hash standing in for a missing
+    # id, a duplicate only within this window (the same words may be sent again later).
+    update_window: float | None = None
     display_name: str | None = None
 
 

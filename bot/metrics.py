@@ -20,6 +20,14 @@ UPDATES = Counter(
 DUPLICATES = Counter(
     "hocai_updates_duplicate", "Redelivered updates dropped by the engine", ["channel"]
 )
+FAILED_UPDATES = Counter(
+    "hocai_updates_failed", "Updates a bug stopped: the learner got the apology", ["channel"]
+)
+UNAVAILABLE = Counter(
+    "hocai_updates_unavailable",
+    "Updates answered 503 (database or network down): the platform delivers them again",
+    ["channel"],
+)
 HANDLER_SECONDS = Histogram(
     "hocai_handler_seconds",
     "Time to handle one inbound update (engine, database and any model call)",

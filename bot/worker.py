@@ -165,3 +165,12 @@ class Worker:
             return
         if n:
             log.info("pruned %d processed update ids older than %d days", n, days)
+        from bot.outreach import replies
+
+        try:
+            n = await replies.prune(self.tutor.sessions, self.tutor.clock() - replies.KEEP_DECIDED)
+        except Exception:  # noqa: BLE001
+            log.exception("pruning sent replies failed")
+            return
+        if n:
+            log.info("pruned %d sent replies", n)

@@ -155,6 +155,20 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = _created()
 
 
+class InboxEvent(SQLModel, table=True):
+    """An event a polling channel fetched and has not finished handling. Zalo's
+    getUpdates has no offset to confirm: an event is the platform's no more once it is
+    handed out, so it is kept here first and deleted once handled; a process that dies
+    meanwhile handles what is left at its next start (bot/channels/inbox.py)."""
+
+    __tablename__ = "inbox_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16, index=True)
+    body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _created()
+
+
 class AuditLog(SQLModel, table=True):
     """Who did what to personal data or on others' behalf. No message text, no names."""
 

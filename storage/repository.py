@@ -1,8 +1,10 @@
 """Queries the engine needs, over one AsyncSession (one transaction per inbound)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,16 +49,34 @@ class Repository:
 
     # --- de-duplication ---------------------------------------------------------------
 
-    async def claim_update(self, channel: str, update_id: str) -> None:
+    async def claim_update(self, channel: str, update_id: str, window: float | None = None) -> None:
         """Record the update id first thing in the transaction; a second delivery of
         the same update fails here (and waits here while the first is in flight).
         A plain INSERT, not an ORM object and a flush: this runs for every update, and
-        the unit of work costs several times the statement (docs/PERFORMANCE.md)."""
+        the unit of work costs several times the statement (docs/PERFORMANCE.md).
+
+        With `window` (seconds) a key claimed longer ago than that is claimed afresh:
+        for content hashes, where the same words a minute later are a new message."""
         row = {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+        if window is not None:
+            await self._claim_within(row, window)
+            return
         try:
             await self.session.execute(_CLAIM_UPDATE, row)
         except IntegrityError as e:
             raise DuplicateUpdate(update_id) from e
+
+    async def _claim_within(self, row: dict, window: float) -> None:
+        pg = self.session.bind.dialect.name == "postgresql"
+        t = ProcessedUpdate.__table__
+        stmt = (pg_insert if pg else sqlite_insert)(t).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.channel, t.c.update_id],
+            set_={"processed_at": stmt.excluded.processed_at},
+            where=t.c.processed_at < row["processed_at"] - timedelta(seconds=window),
+        )
+        if (await self.session.execute(stmt)).rowcount == 0:
+            raise DuplicateUpdate(row["update_id"])
 
     # --- learners ---------------------------------------------------------------------
 

@@ -144,4 +144,3 @@ async def test_the_migration_schedules_learners_that_already_have_reminders(tmp_
         await assert_in_step(sessions)
     finally:
         await engine.dispose()
-

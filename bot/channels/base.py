@@ -1,17 +1,40 @@
-"""What every messenger adapter offers the rest of the app."""
+"""What every messenger adapter offers the rest of the app, and what each of them does
+the same way: reading a webhook body (bad bodies: 400), the failure contract (503 when
+the database or the network is down, so the platform redelivers; docs/DEPLOY.md,
+"Outages"), and answering an inbound with replies recorded before they are sent
+(bot/outreach/replies.py).
+"""
 
 import asyncio
+import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from bot.messages import Outbound
+from bot import metrics
+from bot.failures import Unavailable
+from bot.messages import Inbound, Outbound
+from bot.outreach.replies import Sent
+
+if TYPE_CHECKING:
+    from bot.engine import Handled, Tutor
 
 log = logging.getLogger("hocai.channels")
 T = TypeVar("T")
+
+# Webhook bodies. A Telegram update or a Zalo event is a few kilobytes; a text message is
+# at most 4,096 characters (Telegram), so 1 MiB is a wide margin and a bound on memory.
+MAX_BODY_BYTES = 1 << 20
+# Nesting of a real update is under 10 levels (update > callback_query > message >
+# reply_markup > inline_keyboard > row > button). A deeper body is an attack: parsing or
+# validating it recursively would end in a RecursionError.
+MAX_JSON_DEPTH = 32
+# How long the platform is asked to wait before delivering again after a 503.
+RETRY_AFTER_SECONDS = 5
 
 # A reply slower than this shows "typing…" while it is prepared. Lessons, quizzes and the
 # offline tutor answer in milliseconds and need none (that saves a Bot API call per
@@ -77,3 +100,177 @@ async def typing_while(
         return await task
     finally:
         task.cancel()  # a no-op once done; if we are cancelled, the work stops too
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+class BadBody(Exception):
+    """The body is not a JSON object this webhook can take: answer 400."""
+
+
+async def read_text(request: Request) -> str:
+    """The raw body as text. Raises BadBody for one too large or not UTF-8."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadBody("too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadBody("too large")
+        chunks.append(chunk)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBody("not UTF-8") from None
+
+
+def parse_json(text: str) -> dict:
+    """`text` as a JSON object. Raises BadBody for one that is not JSON, not an object,
+    or nested deeper than MAX_JSON_DEPTH."""
+    # Cheap first: a body with few brackets cannot be deep (most updates).
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _too_deep(text):
+        raise BadBody("nested too deep")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadBody("not JSON") from None
+    if not isinstance(body, dict):
+        raise BadBody("not a JSON object")
+    return body
+
+
+async def read_json(request: Request) -> dict:
+    """The body as a JSON object (read_text, then parse_json); raises BadBody."""
+    return parse_json(await read_text(request))
+
+
+def _too_deep(text: str) -> bool:
+    """Nesting deeper than MAX_JSON_DEPTH, outside strings (no recursion, no parse)."""
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif ch in "}]":
+            depth -= 1
+    return False
+
+
+async def webhook(
+    request: Request,
+    *,
+    channel: str,
+    header: str,
+    secret: bytes,
+    handle: Callable[[dict], Awaitable[None]],
+    logger: logging.Logger,
+) -> Response:
+    """One webhook call, the same contract on every channel:
+
+    - 401: the secret header is missing or wrong (nothing is read);
+    - 400: a bad body (one log line, no traceback); `handle` may raise BadBody too;
+    - 503 + Retry-After: Unavailable (the database or the network is down; nothing was
+      committed, no apology was sent): the platform delivers the update again;
+    - 200: handled, including a bug in a flow (the update is recorded as failed and the
+      learner has the apology: redelivering it would fail the same way, forever).
+    """
+    given = request.headers.get(header, "").encode()
+    if not hmac.compare_digest(given, secret):
+        logger.warning("webhook: missing or wrong secret token")
+        return Response(status_code=401)
+    return await handled(lambda: read_json(request), handle, channel=channel, logger=logger)
+
+
+async def handled(
+    read: Callable[[], Awaitable[dict]],
+    handle: Callable[[dict], Awaitable[None]],
+    *,
+    channel: str,
+    logger: logging.Logger,
+) -> Response:
+    """Read the body and handle it, answering as `webhook` says (400, 503 or 200); for a
+    webhook that authenticates in its own way (the Zalo OA signs the body)."""
+    try:
+        await handle(await read())
+    except BadBody as e:
+        logger.warning("webhook: bad body (%s)", e)
+        return Response(status_code=400)
+    except Unavailable as e:
+        metrics.UNAVAILABLE.labels(channel).inc()
+        logger.warning("webhook: 503, update to be delivered again (%s)", e)
+        return Response(status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return Response(status_code=200)
+
+
+# --- answering an inbound ---------------------------------------------------------------
+
+
+async def answer(
+    tutor: "Tutor",
+    inbound: Inbound,
+    send: Callable[[list[Outbound]], Awaitable[Sent]],
+    show_typing: Callable[[], Awaitable[object]] | None = None,
+) -> None:
+    """Handle `inbound` with its replies recorded, send them, mark the record. Raises
+    Unavailable (the platform should deliver it again)."""
+    work = tutor.process(inbound, record=True)
+    handled = await (typing_while(work, show_typing) if show_typing else work)
+    await send_recorded(tutor, handled, send)
+
+
+async def send_recorded(
+    tutor: "Tutor", handled: "Handled", send: Callable[[list[Outbound]], Awaitable[Sent]]
+) -> None:
+    """Send what was recorded and mark it: sent, blocked, or the rest left to the
+    dispatcher. A crash before the mark leaves the row to the sweeper."""
+    if not handled.replies:
+        return
+    recorded = handled.reply_id is not None and tutor.replies is not None
+    messages = handled.replies
+    sent = Sent()
+    for i, message in enumerate(messages):
+        try:
+            sent = await send([message])
+        except Exception:  # a bug in the adapter: the dispatcher tries its own way
+            log.exception("sending replies failed")
+            sent = Sent("unsent", [message])
+        if sent.status != "sent":
+            if sent.status == "unsent":
+                sent = Sent("unsent", [*sent.remaining, *messages[i + 1 :]])
+            break
+        if recorded and i + 1 < len(messages):  # struck off before the next one goes
+            progress = Sent("progress", messages[i + 1 :])
+            await tutor.replies.mark(handled.reply_id, progress, handled.recorded_at)
+    if recorded:
+        await tutor.replies.mark(handled.reply_id, sent, handled.recorded_at)
+
+
+async def answer_once(
+    tutor: "Tutor",
+    namespace: str,
+    key: str | None,
+    channel: str,
+    chat_id: str,
+    reply: Outbound,
+    send: Callable[[list[Outbound]], Awaitable[Sent]],
+    window: float | None = None,
+) -> None:
+    """Answer an event the engine does not see (a picture, a sticker, a group) once: its
+    key claimed and the reply recorded in one transaction, then sent."""
+    handled = await tutor.claim_and_record(namespace, key, channel, chat_id, [reply], window=window)
+    if handled is None:
+        log.info("duplicate event dropped channel=%s", namespace)
+        return
+    await send_recorded(tutor, handled, send)

@@ -16,6 +16,8 @@ from typing import TextIO
 
 from bot.channels.render import numbered
 from bot.engine import Tutor
+from bot.failures import Unavailable
+from bot.flows.common import ERROR
 from bot.messages import Inbound, Outbound
 
 CHANNEL = "console"
@@ -77,7 +79,11 @@ async def run(
             CHANNEL, user_id, text=text, update_id=uuid.uuid4().hex, display_name=display_name
         )
         columns = width if width is not None else terminal_width() if out.isatty() else None
-        _print(await tutor.handle(inbound), out, columns)
+        try:
+            replies = await tutor.handle(inbound)
+        except Unavailable:  # nobody redelivers here: the person types it again
+            replies = [ERROR]
+        _print(replies, out, columns)
 
     interactive = inp.isatty() and out.isatty()
     if interactive:

@@ -92,7 +92,7 @@ async def test_a_conversation_leaves_no_personal_data_in_the_logs(
     handled = [r["msg"] for r in records if r["msg"].startswith("handled ")]
     assert handled and all(f"learner={person.pid}" in m for m in handled)
     assert any("sendMessage" in r["msg"] and r["level"] == "warning" for r in records)
-    assert any(r["msg"] == "webhook: body is not an update" for r in records)
+    assert any(r["msg"] == "webhook: bad body (not JSON)" for r in records)
 
 
 def test_json_lines_mask_secrets_and_carry_extras():

@@ -205,3 +205,24 @@ async def test_model_calls_and_logged_errors_are_counted():
         log.removeHandler(handler)
         log.propagate = True
     assert sample("hocai_errors_total", component="testcomponent") == errors + 2
+
+
+async def test_start_up_without_a_database_says_so_in_one_line_and_exits_non_zero(tmp_path, api):
+    """The database does not answer (a closed port): one JSON line naming it, retries for
+    STARTUP_TIMEOUT_SECONDS, a last line, exit code 3; no traceback."""
+    from tests.production.cluster import Cluster, free_port, json_lines
+
+    dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/hocai"
+    cluster = Cluster(tmp_path, dead, api.url)
+    try:
+        proc = cluster.start("serve", "serve", STARTUP_TIMEOUT_SECONDS="2")
+        assert await proc.wait_exit(30) == 3
+        lines = json_lines(proc)  # every line is JSON
+        errors = [r for r in lines if r["level"] == "error"]
+        assert len(errors) == 2, lines
+        assert "database unreachable at postgresql 127.0.0.1:" in errors[0]["msg"]
+        assert "retrying for up to 2 s" in errors[0]["msg"]
+        assert "giving up" in errors[1]["msg"]
+        assert not any("exc" in r for r in lines) and "Traceback" not in proc.logs()
+    finally:
+        await cluster.aclose()

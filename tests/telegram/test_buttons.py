@@ -24,14 +24,14 @@ TEXTS = [
 
 async def test_every_button_of_every_flow_fits_telegram(learner, api, tutor, catalog, caplog):
     made: set[str] = set()  # every payload the engine produced
-    handle = tutor.handle
+    process = tutor.process
 
-    async def recording(inbound):
-        replies = await handle(inbound)
-        made.update(c.action for m in replies for c in m.choices)
-        return replies
+    async def recording(inbound, record=False):
+        handled = await process(inbound, record)
+        made.update(c.action for m in handled.replies for c in m.choices)
+        return handled
 
-    tutor.handle = recording
+    tutor.process = recording
     rng = random.Random(3)
     pressed: set[str] = set()
     await learner.onboard(group="Cán bộ")

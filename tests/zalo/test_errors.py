@@ -5,9 +5,11 @@ import logging
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.channels.zalo.service import ZaloService
 from bot.web.app import create_app
+from storage.models import OutboxMessage, OutboxStatus
 from tests.standins.zalo_api import event
 from tests.zalo.conftest import FAST, make_service, make_settings
 from tests.zalo.zl import wait_for
@@ -23,13 +25,19 @@ async def test_429_is_waited_out_and_the_reply_still_arrives(learner, api):
     assert len(api.called("sendMessage", 200)) == 2
 
 
-async def test_429_retries_are_bounded(learner, api, caplog):
+async def test_429_retries_are_bounded_and_the_rest_is_left_to_the_outbox(
+    learner, api, caplog, sessions
+):
     api.quota_exceeded("sendMessage", 60)
     await learner.say("/start")
     assert learner.sent == []
-    # Both replies (greeting, consent) were tried FAST.attempts times each, no more.
-    assert len(api.called("sendMessage", 429)) == 2 * FAST.attempts
+    # The greeting was tried FAST.attempts times, no more; then the sending stopped and
+    # both replies (greeting, consent) wait in the outbox for the dispatcher.
+    assert len(api.called("sendMessage", 429)) == FAST.attempts
     assert "sendMessage failed: 429" in caplog.text
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxMessage))).scalar_one()
+    assert (row.kind, row.status, len(row.messages)) == ("reply", OutboxStatus.pending, 2)
 
 
 async def test_network_errors_and_5xx_are_retried(learner, api):

@@ -33,7 +33,8 @@ async def queue(sessions, chat_ids: list[str]) -> None:
 
 async def statuses(sessions) -> dict[str, int]:
     async with sessions() as s:
-        rows = list((await s.execute(select(OutboxMessage))).scalars())
+        query = select(OutboxMessage).where(OutboxMessage.kind != "reply")  # replies: their own
+        rows = list((await s.execute(query)).scalars())
     out: dict[str, int] = {}
     for r in rows:
         out[r.status] = out.get(r.status, 0) + 1

@@ -6,6 +6,7 @@ import httpx
 from bot.channels.zalo.constants import MAX_TEXT_CHARS
 from bot.channels.zalo.render import Part, render, render_text, split_text, zalo_len
 from bot.channels.zalo.service import ZaloService
+from bot.engine import Handled
 from bot.messages import Choice, Outbound
 from bot.web.app import create_app
 from tests.standins.zalo_api import event
@@ -111,6 +112,9 @@ class LongTutor:
 
     async def handle(self, inbound) -> list[Outbound]:
         return self.replies
+
+    async def process(self, inbound, record=False) -> Handled:
+        return Handled(self.replies)
 
 
 async def test_a_long_reply_from_the_engine_reaches_zalo_in_pieces(api):

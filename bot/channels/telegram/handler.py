@@ -3,6 +3,7 @@
 Update ids go to the engine as Inbound.update_id, so a redelivered update (webhook retry,
 polling restart) is dropped by the database. Group chats get one note per group, also
 remembered in the database (processed_update under GROUP_NOTE_KEY), and nothing else.
+Every reply is recorded with the update before it is sent (bot.channels.base.answer).
 """
 
 import logging
@@ -21,14 +22,16 @@ from aiogram.methods import (
 )
 from aiogram.types import CallbackQuery, FSInputFile, Message, Update, User
 
-from bot.channels.base import typing_while
+from bot.channels.base import answer, send_recorded
 from bot.channels.telegram import texts
 from bot.channels.telegram.constants import CHANNEL, MAX_CAPTION_CHARS
 from bot.channels.telegram.render import answered_question, keyboard, render, tg_len
-from bot.channels.telegram.sender import ChatUnreachable, Sender
+from bot.channels.telegram.sender import ChatUnreachable, GaveUp, Sender
 from bot.engine import Tutor
+from bot.failures import Unavailable
 from bot.messages import Inbound, Outbound
-from storage.repository import DuplicateUpdate, Repository
+from bot.outreach.replies import Sent
+from storage.repository import Repository
 
 log = logging.getLogger("hocai.telegram")
 
@@ -54,7 +57,8 @@ class UpdateHandler:
         self.bot_username: str | None = None  # from getMe, for the group note's link
 
     async def handle(self, update: Update) -> None:
-        """Process one update. Never raises: a failure is logged and the next update runs."""
+        """Process one update. Raises Unavailable only (the database or the network is
+        down: deliver it again); any other failure is logged and the next update runs."""
         try:
             if update.message:
                 await self._message(update.update_id, update.message)
@@ -62,6 +66,8 @@ class UpdateHandler:
                 await self._callback(update.update_id, update.callback_query)
         except ChatUnreachable:
             pass
+        except Unavailable:
+            raise
         except Exception:
             log.exception("update failed")
 
@@ -71,8 +77,7 @@ class UpdateHandler:
             await self._group(chat_id)
             return
         if msg.text is None:  # photo, sticker, voice...: the tutor reads text only
-            if await self._claim(CHANNEL, str(update_id)):
-                await self.send(chat_id, [Outbound(texts.NON_TEXT)])
+            await self._once(CHANNEL, str(update_id), chat_id, [Outbound(texts.NON_TEXT)])
             return
         inbound = Inbound(
             CHANNEL,
@@ -82,10 +87,12 @@ class UpdateHandler:
             display_name=display_name(msg.from_user),
         )
         typing = SendChatAction(chat_id=chat_id, action=ChatAction.TYPING)
-        replies = await typing_while(
-            self.tutor.handle(inbound), lambda: self.sender.call(typing, chat_id)
+        await answer(
+            self.tutor,
+            inbound,
+            lambda replies: self.send(chat_id, replies),
+            lambda: self.sender.call(typing, chat_id),
         )
-        await self.send(chat_id, replies)
 
     async def _callback(self, update_id: int, query: CallbackQuery) -> None:
         # Answer first: it stops the spinner on the learner's button at once.
@@ -101,15 +108,24 @@ class UpdateHandler:
             update_id=str(update_id),
             display_name=display_name(query.from_user),
         )
-        replies = await self.tutor.handle(inbound)
-        if replies and replies[0].kind == "feedback" and isinstance(msg, Message) and msg.text:
-            await self._show_verdict(msg, query.data, replies[0])
-            replies = replies[1:]
-        await self.send(chat_id, replies)
+
+        async def send(replies: list[Outbound]) -> Sent:
+            if replies[0].kind == "feedback" and isinstance(msg, Message) and msg.text:
+                try:
+                    await self._show_verdict(msg, query.data, replies[0])
+                except ChatUnreachable:
+                    return Sent("blocked")
+                except GaveUp:
+                    return Sent("unsent", replies)
+                replies = replies[1:]
+            return await self.send(chat_id, replies)
+
+        await answer(self.tutor, inbound, send)
 
     async def _show_verdict(self, question: Message, pressed: str, feedback: Outbound) -> None:
         """Edit the answered question to show the choice and the verdict, without its
-        buttons; send the verdict as a new message if the edit is not possible."""
+        buttons; send the verdict as a new message if the edit is not possible.
+        Raises ChatUnreachable, GaveUp (as `send` does)."""
         chat_id, message_id = question.chat.id, question.message_id
         text = answered_question(question.text or "", _label(question, pressed), feedback.text)
         if text is not None:
@@ -125,15 +141,19 @@ class UpdateHandler:
             await self.sender.call(
                 EditMessageReplyMarkup(chat_id=chat_id, message_id=message_id), chat_id
             )
-        await self.send(chat_id, [feedback])
+        await self._send_one(chat_id, feedback)
 
-    async def send(self, chat_id: int, replies: list[Outbound]) -> None:
-        """Send the replies in order; stop at the first 403 (the chat is unreachable)."""
-        try:
-            for out in replies:
+    async def send(self, chat_id: int, replies: list[Outbound]) -> Sent:
+        """Send the replies in order; stop at the first 403 (the chat is unreachable) or
+        at a message that would not go (the rest is left to the outbox)."""
+        for i, out in enumerate(replies):
+            try:
                 await self._send_one(chat_id, out)
-        except ChatUnreachable:
-            pass
+            except ChatUnreachable:
+                return Sent("blocked")
+            except GaveUp:
+                return Sent("unsent", replies[i:])
+        return Sent()
 
     async def _send_one(self, chat_id: int, out: Outbound) -> None:
         has_file = out.kind in ("document", "image") and out.attachment
@@ -141,7 +161,9 @@ class UpdateHandler:
             return
         for chunk in render(out):
             await self.sender.call(
-                SendMessage(chat_id=chat_id, text=chunk.text, reply_markup=chunk.markup), chat_id
+                SendMessage(chat_id=chat_id, text=chunk.text, reply_markup=chunk.markup),
+                chat_id,
+                must=True,
             )
 
     async def _send_file(self, chat_id: int, out: Outbound) -> bool:
@@ -161,26 +183,33 @@ class UpdateHandler:
             method = SendDocument(
                 chat_id=chat_id, document=ref, caption=caption, reply_markup=markup
             )
-        await self.sender.call(method, chat_id)
+        await self.sender.call(method, chat_id, must=True)
         return caption is not None
 
     async def _group(self, chat_id: int) -> None:
-        if not await self._claim(GROUP_NOTE_KEY, str(chat_id)):
-            return
         note = texts.GROUP_NOTE
         if self.bot_username:
             note += "\n" + texts.GROUP_NOTE_LINK.format(username=self.bot_username)
-        # No chat_id for the policy: a group refusing us is not a learner to mark.
-        await self.sender.call(SendMessage(chat_id=chat_id, text=note))
 
-    async def _claim(self, namespace: str, key: str) -> bool:
-        """Record `key` once in the database; False when it was recorded before."""
-        try:
-            async with self.tutor.sessions() as session, session.begin():
-                await Repository(session).claim_update(namespace, key)
-        except DuplicateUpdate:
-            return False
-        return True
+        async def send(replies: list[Outbound]) -> Sent:
+            # No chat_id for the policy: a group refusing us is not a learner to mark.
+            try:
+                await self.sender.call(SendMessage(chat_id=chat_id, text=note), must=True)
+            except GaveUp:
+                return Sent("unsent", replies)
+            return Sent()
+
+        handled = await self.tutor.claim_and_record(
+            GROUP_NOTE_KEY, str(chat_id), CHANNEL, str(chat_id), [Outbound(note)]
+        )
+        if handled is not None:
+            await send_recorded(self.tutor, handled, send)
+
+    async def _once(self, namespace: str, key: str, chat_id: int, replies: list[Outbound]):
+        """Answer `key` once (claimed and recorded in one transaction)."""
+        handled = await self.tutor.claim_and_record(namespace, key, CHANNEL, str(chat_id), replies)
+        if handled is not None:
+            await send_recorded(self.tutor, handled, lambda r: self.send(chat_id, r))
 
     async def _mark_unreachable(self, chat_id: int) -> None:
         try:

@@ -1,10 +1,12 @@
 """Long polling with getUpdates: for development and small deployments.
 
 The offset moves past a batch only after it is handled; after a crash the batch comes
-again and the database drops what was already done. Chats in a batch are handled in
-parallel, each chat's updates in order. A batch being handled when the loop is cancelled
-(shutdown) runs to its end in `inflight`, for the service to wait for: no learner is
-left with half an answer.
+again and the database drops what was already done. If the database is unreachable
+(Unavailable), the offset stays where it is and the batch is fetched again after a
+back-off: nothing is skipped, what was done is dropped as a duplicate. Chats in a batch
+are handled in parallel, each chat's updates in order. A batch being handled when the
+loop is cancelled (shutdown) runs to its end in `inflight`, for the service to wait for:
+no learner is left with half an answer.
 """
 
 import asyncio
@@ -18,6 +20,7 @@ from aiogram.types import Update
 
 from bot.channels.telegram.constants import ALLOWED_UPDATES, GET_UPDATES_LIMIT, POLL_TIMEOUT_SECONDS
 from bot.channels.telegram.handler import chat_of
+from bot.failures import Unavailable
 
 log = logging.getLogger("hocai.telegram")
 
@@ -59,14 +62,20 @@ async def poll(
             log.error("getUpdates failed: %s: %s", type(e).__name__, e)
             wait, delay = delay, min(delay * 2, BACKOFF_MAX)
         else:
-            delay = BACKOFF_FIRST
             if updates:
                 batch = asyncio.ensure_future(handle_batch(updates, handle))
                 if inflight is not None:
                     inflight.add(batch)
                     batch.add_done_callback(inflight.discard)
-                await asyncio.shield(batch)
+                try:
+                    await asyncio.shield(batch)
+                except Unavailable as e:
+                    log.warning("database unavailable (%s): the batch comes again", e)
+                    wait, delay = delay, min(delay * 2, BACKOFF_MAX)
+                    await asyncio.sleep(wait)
+                    continue
                 offset = updates[-1].update_id + 1
+            delay = BACKOFF_FIRST
             continue
         await asyncio.sleep(wait)
 
@@ -77,7 +86,10 @@ async def handle_batch(updates: list[Update], handle: Callable[[Update], Awaitab
         by_chat.setdefault(chat_of(update), []).append(update)
 
     async def in_order(chat_updates: list[Update]) -> None:
-        for update in chat_updates:
+        for update in chat_updates:  # an Unavailable stops this chat: later ones wait
             await handle(update)
 
-    await asyncio.gather(*(in_order(u) for u in by_chat.values()))
+    results = await asyncio.gather(*(in_order(u) for u in by_chat.values()), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result

@@ -42,15 +42,22 @@ class ChatUnreachable(Exception):
     """Telegram answered 403 for this chat: send nothing more to it."""
 
 
+class GaveUp(Exception):
+    """The call failed every attempt (network, 5xx, 429s): it may succeed later."""
+
+
 class Sender:
     def __init__(self, bot: Bot, on_unreachable: Callable[[int], Awaitable[None]]):
         self.bot = bot
         self.on_unreachable = on_unreachable
         self.unauthorized = False  # Telegram refused the token: the channel is not healthy
 
-    async def call(self, method: TelegramMethod[Any], chat_id: int | None = None) -> Any:
+    async def call(
+        self, method: TelegramMethod[Any], chat_id: int | None = None, must: bool = False
+    ) -> Any:
         """The method's result, True for a no-op edit, None when it could not be done.
-        Raises ChatUnreachable on 403 for `chat_id`."""
+        Raises ChatUnreachable on 403 for `chat_id`; with `must`, GaveUp when every
+        attempt failed for reasons that may pass (the reply is then left to the outbox)."""
         name = method.__api_method__
         delay = BACKOFF_FIRST
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -86,4 +93,6 @@ class Sender:
             if attempt < MAX_ATTEMPTS:
                 await asyncio.sleep(wait)
         log.error("%s: giving up after %d attempts", name, MAX_ATTEMPTS)
+        if must:
+            raise GaveUp(name)
         return None

@@ -2,9 +2,9 @@
 
 The update is handled before the response goes back: Telegram then sends this chat's next
 update only after this one is done, and a retry after a timeout is dropped as a duplicate.
+The answers (401, 400, 503, 200) are the shared contract of bot.channels.base.webhook.
 """
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -13,7 +13,8 @@ from aiogram.types import Update
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from bot.channels.telegram.constants import SECRET_HEADER, WEBHOOK_PATH
+from bot.channels import base
+from bot.channels.telegram.constants import CHANNEL, SECRET_HEADER, WEBHOOK_PATH
 
 log = logging.getLogger("hocai.telegram")
 
@@ -22,18 +23,22 @@ def make_router(secret: str, bot: Bot, handle: Callable[[Update], Awaitable[None
     expected = secret.encode()
     router = APIRouter()
 
+    async def handle_body(body: dict) -> None:
+        try:
+            update = Update.model_validate(body, context={"bot": bot})
+        except (ValueError, ValidationError, RecursionError):
+            raise base.BadBody("not an update") from None
+        await handle(update)  # raises Unavailable only
+
     @router.post(WEBHOOK_PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, expected):
-            log.warning("webhook: missing or wrong secret token")
-            return Response(status_code=401)
-        try:
-            update = Update.model_validate(await request.json(), context={"bot": bot})
-        except (ValueError, ValidationError):
-            log.warning("webhook: body is not an update")
-            return Response(status_code=400)
-        await handle(update)  # never raises
-        return Response(status_code=200)
+        return await base.webhook(
+            request,
+            channel=CHANNEL,
+            header=SECRET_HEADER,
+            secret=expected,
+            handle=handle_body,
+            logger=log,
+        )
 
     return router

@@ -44,4 +44,8 @@ QUOTA_PAUSE_SECONDS = 5.0  # outbox: how long a 429 pauses the channel (no retry
 MAX_IN_FLIGHT = 16  # polling: events handled at once (in order within one chat)
 STOP_GRACE_SECONDS = 10.0  # on stop, how long events already fetched may still finish
 MAX_ID_CHARS = 64  # storage: learner.channel_user_id and processed_update.update_id
+# An event without message_id is recognised by a hash of its chat, kind, text and date:
+# the same one delivered again within this window is dropped; the same words typed again
+# later are a new message.
+CONTENT_DEDUPE_WINDOW_SECONDS = 120.0
 GROUP_NOTE_KEY = "zalo:group"  # processed_update.channel for "this group was told once"

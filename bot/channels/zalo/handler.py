@@ -7,20 +7,23 @@ Group chats (chat.id != from.id) are not learners: the group gets one note, once
 remembered in the database.
 
 The message_id goes to the engine as Inbound.update_id, so a redelivered event (webhook
-retry, a repeated getUpdates answer) is dropped by the database. Non-text events claim
-their message_id the same way before the friendly "text only" reply.
+retry, a repeated getUpdates answer) is dropped by the database. An event without one is
+keyed by a hash of its content, a duplicate within CONTENT_DEDUPE_WINDOW_SECONDS.
+Non-text events claim their key the same way before the friendly "text only" reply.
+Every reply is recorded with the event before it is sent (bot.channels.base.answer).
 """
 
 import hashlib
 import logging
 from dataclasses import dataclass
 
-from bot.channels.base import typing_while
+from bot.channels.base import answer, answer_once
 from bot.channels.zalo import texts
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.constants import (
     CHANNEL,
     CHAT_PRIVATE,
+    CONTENT_DEDUPE_WINDOW_SECONDS,
     EVENT_IMAGE,
     EVENT_STICKER,
     EVENT_TEXT,
@@ -30,8 +33,9 @@ from bot.channels.zalo.constants import (
 )
 from bot.channels.zalo.render import render
 from bot.engine import Tutor
+from bot.failures import Unavailable
 from bot.messages import Inbound, Outbound
-from storage.repository import DuplicateUpdate, Repository
+from bot.outreach.replies import Sent
 
 log = logging.getLogger("hocai.zalo")
 
@@ -47,6 +51,7 @@ class Event:
     display_name: str | None
     from_bot: bool
     text: str | None
+    date: str = ""  # the platform's timestamp, when given (part of the content key)
 
 
 def _id(value: object) -> str:
@@ -81,6 +86,7 @@ def parse_event(body: object) -> Event | None:
         display_name=str(display)[:128] if display else None,
         from_bot=sender.get("is_bot") is True,
         text=text,
+        date=_id(msg.get("date") or body.get("timestamp")),
     )
 
 
@@ -91,18 +97,15 @@ def update_key(message_id: str | None) -> str | None:
     return hashlib.sha256(message_id.encode()).hexdigest()[:MAX_ID_CHARS]
 
 
-async def claim(tutor: Tutor, key: str, update_id: str | None) -> bool:
-    """True the first time this id is seen (always True without an id): events the
-    engine does not see (images, stickers, group notes) are de-duplicated here."""
-    if not update_id:
-        return True
-    try:
-        async with tutor.sessions() as session, session.begin():
-            await Repository(session).claim_update(key, update_id)
-    except DuplicateUpdate:
-        log.info("duplicate event dropped channel=%s", key)
-        return False
-    return True
+def event_key(event: Event) -> tuple[str, float | None]:
+    """(de-duplication key, window): the message_id for good, or without one a hash of
+    the content for CONTENT_DEDUPE_WINDOW_SECONDS."""
+    key = update_key(event.message_id)
+    if key:
+        return key, None
+    content = "\0".join((event.chat_id, event.name, event.text or "", event.date))
+    # "#": no message_id has it; no ":" so pruning treats it as an update id.
+    return "#" + hashlib.sha256(content.encode()).hexdigest()[:40], CONTENT_DEDUPE_WINDOW_SECONDS
 
 
 class EventHandler:
@@ -111,7 +114,8 @@ class EventHandler:
         self.client = client
 
     async def handle(self, body: object) -> None:
-        """Process one event. Never raises: a failure is logged and the next event runs."""
+        """Process one event. Raises Unavailable only (the database or the network is
+        down: deliver it again); any other failure is logged and the next event runs."""
         try:
             event = parse_event(body)
             if event is None:
@@ -126,41 +130,51 @@ class EventHandler:
                 await self._text(event)
             else:
                 await self._non_text(event)
+        except Unavailable:
+            raise
         except Exception:
             log.exception("zalo event failed")
 
     async def _text(self, event: Event) -> None:
+        key, window = event_key(event)
         inbound = Inbound(
             CHANNEL,
             event.chat_id,
             text=event.text,
-            update_id=update_key(event.message_id),
+            update_id=key,
+            update_window=window,
             display_name=event.display_name,
         )
-        replies = await typing_while(
-            self.tutor.handle(inbound), lambda: self.client.send_chat_action(event.chat_id)
+        await answer(
+            self.tutor,
+            inbound,
+            lambda replies: self.send(event.chat_id, replies),
+            lambda: self.client.send_chat_action(event.chat_id),
         )
-        await self.send(event.chat_id, replies)
 
     async def _non_text(self, event: Event) -> None:
         """Image, sticker, unsupported (content unknown), or text with no text."""
         if event.name not in (EVENT_IMAGE, EVENT_STICKER, EVENT_UNSUPPORTED, EVENT_TEXT):
             log.info("unknown event %s: answered as unsupported", event.name[:64])
-        if await self._claim(CHANNEL, update_key(event.message_id)):
-            reply = NON_TEXT_REPLIES.get(event.name, texts.UNSUPPORTED)
-            await self.send(event.chat_id, [Outbound(reply)])
+        key, window = event_key(event)
+        reply = NON_TEXT_REPLIES.get(event.name, texts.UNSUPPORTED)
+        await self._once(CHANNEL, key, event.chat_id, Outbound(reply), window)
 
     async def _group(self, chat_id: str) -> None:
-        if await self._claim(GROUP_NOTE_KEY, chat_id):
-            await self.send(chat_id, [Outbound(texts.GROUP_NOTE)])
+        await self._once(GROUP_NOTE_KEY, chat_id, chat_id, Outbound(texts.GROUP_NOTE))
 
-    async def _claim(self, key: str, update_id: str | None) -> bool:
-        return await claim(self.tutor, key, update_id)
+    async def _once(
+        self, namespace: str, key: str, chat_id: str, reply: Outbound, window=None
+    ) -> None:
+        """Answer `key` once: claimed and the reply recorded in one transaction."""
+        send = lambda r: self.send(chat_id, r)  # noqa: E731
+        await answer_once(self.tutor, namespace, key, CHANNEL, chat_id, reply, send, window)
 
-    async def send(self, chat_id: str, replies: list[Outbound]) -> None:
-        """Send every piece in order. A piece that still fails after the client's retries
-        is logged and skipped; after a 401 nothing more is tried."""
-        for message in replies:
+    async def send(self, chat_id: str, replies: list[Outbound]) -> Sent:
+        """Send every piece in order. A piece the platform refuses (4xx) is logged and
+        skipped; one that still fails after the client's retries (network, 5xx, 429)
+        stops the sending, the rest left to the outbox; after a 401 too."""
+        for i, message in enumerate(replies):
             for part in render(message):
                 try:
                     if part.photo:
@@ -168,6 +182,7 @@ class EventHandler:
                     else:
                         await self.client.send_message(chat_id, part.text)
                 except ZaloError as e:
-                    if e.unauthorized:
-                        return
                     log.error("%s failed: %s %s", e.method, e.code or "network", e.description)
+                    if e.unauthorized or e.retryable:
+                        return Sent("unsent", replies[i:])
+        return Sent()

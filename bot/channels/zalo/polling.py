@@ -1,9 +1,12 @@
 """Long polling with getUpdates, for development and small deployments.
 
 The platform hands out one update per answer and has no offset to confirm: an update is
-delivered once it is answered, so a process that dies while handling it loses that one
-(webhook mode does not). Events are handled concurrently across chats, in arrival order
-within a chat, at most MAX_IN_FLIGHT at once; past that, polling waits.
+delivered once it is answered. So each one is written to the inbox (bot/channels/inbox.py)
+before it is handled and deleted after: a process that dies meanwhile handles it at its
+next start. While the database is unreachable nothing more is fetched, and an event
+being handled is tried again after a back-off. Events are handled concurrently across
+chats, in arrival order within a chat, at most MAX_IN_FLIGHT at once; past that, polling
+waits.
 
 getUpdates does not work while a webhook is set (`hocai zalo delete-webhook`).
 """
@@ -12,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from bot.channels.inbox import Inbox, handle_until_done
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.constants import (
     BACKOFF_FIRST_SECONDS,
@@ -36,18 +40,21 @@ class EventRunner:
         self.pending: set[asyncio.Task] = set()
         self._last: dict[str, asyncio.Task] = {}  # the newest task of each chat
 
-    def submit(self, update: dict) -> None:
+    def submit(self, update: dict, after: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Handle `update` in its chat's turn, then run `after` (the inbox's done)."""
         event = parse_event(update)
         chat = event.chat_id if event else ""
-        task = asyncio.create_task(self._run(self._last.get(chat), update))
+        task = asyncio.create_task(self._run(self._last.get(chat), update, after))
         self._last[chat] = task
         self.pending.add(task)
         task.add_done_callback(lambda t: self._done(chat, t))
 
-    async def _run(self, before: asyncio.Task | None, update: dict) -> None:
+    async def _run(self, before: asyncio.Task | None, update: dict, after) -> None:
         if before is not None:
             await asyncio.wait([before])  # its outcome is its own business
-        await self.handle(update)
+        await handle_until_done(self.handle, update)
+        if after is not None:
+            await after()
 
     def _done(self, chat: str, task: asyncio.Task) -> None:
         self.pending.discard(task)
@@ -81,6 +88,7 @@ async def poll(
     timeout: int = POLL_TIMEOUT_SECONDS,
     first_delay: float = BACKOFF_FIRST_SECONDS,
     max_delay: float = POLL_BACKOFF_MAX_SECONDS,
+    inbox: Inbox | None = None,
 ) -> None:
     """Fetch and dispatch updates until cancelled. Errors are logged and waited out with
     a doubling delay (a 401 too: the client marks the channel unhealthy meanwhile)."""
@@ -99,7 +107,11 @@ async def poll(
         else:
             delay = first_delay
             for update in updates:
-                events.submit(update)
+                if inbox is None:
+                    events.submit(update)
+                    continue
+                row_id = await inbox.keep(update)
+                events.submit(update, lambda row_id=row_id: inbox.done(row_id))
             continue
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)

@@ -8,6 +8,7 @@ import logging
 from fastapi import APIRouter
 
 from bot.channels.base import Delivery
+from bot.channels.inbox import Inbox
 from bot.channels.zalo.client import Retry, ZaloClient, ZaloError
 from bot.channels.zalo.constants import (
     BACKOFF_FIRST_SECONDS,
@@ -61,6 +62,7 @@ class ZaloService:
         )
         self.handler = EventHandler(tutor, self.client)
         self.events = EventRunner(self.handler.handle)
+        self.inbox = Inbox(tutor.sessions, CHANNEL) if tutor.sessions is not None else None
         self._poll_args = (poll_timeout, poll_first_delay)
         self._quota_pause = quota_pause
         self._polling: asyncio.Task | None = None
@@ -90,9 +92,16 @@ class ZaloService:
                 )
         if self.mode == "polling":
             await self._warn_if_webhook_set()
+            if self.inbox is not None:  # what a process that died had fetched
+                left = await self.inbox.left()
+                if left:
+                    log.info("handling %d event(s) fetched before a restart", len(left))
+                for row_id, body in left:
+                    self.events.submit(body, lambda row_id=row_id: self.inbox.done(row_id))
             timeout, first_delay = self._poll_args
             self._polling = asyncio.create_task(
-                poll(self.client, self.events, timeout, first_delay), name="zalo-polling"
+                poll(self.client, self.events, timeout, first_delay, inbox=self.inbox),
+                name="zalo-polling",
             )
         log.info("zalo started mode=%s", self.mode)
 

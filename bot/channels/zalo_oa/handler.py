@@ -7,14 +7,17 @@ learner's state like any button. `follow` starts onboarding (as /start does), `u
 marks the learner unreachable. Anonymous messages carry no user to answer: ignored.
 
 The msg_id goes to the engine as Inbound.update_id, so a redelivered event is dropped by
-the database; non-text events claim their msg_id the same way (bot.channels.zalo.handler
-.claim) before the polite "text only" reply.
+the database; non-text events claim their msg_id the same way (bot.channels.base
+.answer_once) before the polite "text only" reply. Every reply is recorded with the event
+before it is sent (bot.channels.base.answer).
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
-from bot.channels.zalo.handler import claim, update_key
+from bot.channels.base import answer, answer_once
+from bot.channels.zalo.handler import update_key
 from bot.channels.zalo_oa import texts
 from bot.channels.zalo_oa.client import OAError
 from bot.channels.zalo_oa.constants import (
@@ -30,7 +33,9 @@ from bot.channels.zalo_oa.constants import (
 )
 from bot.channels.zalo_oa.sender import OASender
 from bot.engine import Tutor
+from bot.failures import Unavailable
 from bot.messages import Inbound, Outbound
+from bot.outreach.replies import Sent
 from storage.repository import Repository
 
 log = logging.getLogger("hocai.zalo_oa")
@@ -74,7 +79,8 @@ class EventHandler:
         self.sender = sender
 
     async def handle(self, body: object) -> None:
-        """Process one event. Never raises: a failure is logged."""
+        """Process one event. Raises Unavailable only (the database or the network is
+        down: Zalo should deliver it again); any other failure is logged."""
         try:
             event = parse_event(body)
             if event is None:
@@ -96,6 +102,8 @@ class EventHandler:
                 await self._non_text(event)
             else:  # oa_send_*, user_seen_message, ...: nothing to answer
                 log.debug("event %s ignored", event.name[:40])
+        except Unavailable:
+            raise
         except Exception:
             log.exception("zalo oa event failed")
 
@@ -112,23 +120,44 @@ class EventHandler:
 
     async def _engine(self, user_id: str, inbound: Inbound) -> None:
         # No "typing…" here: the OA API v3 has no such call that we could confirm.
-        replies = await self.tutor.handle(inbound)
-        await self.send(user_id, replies)
+        await answer(self.tutor, inbound, lambda replies: self.send(user_id, replies))
 
     async def _non_text(self, event: Event) -> None:
-        if await claim(self.tutor, CHANNEL, update_key(event.msg_id)):
-            reply = texts.IMAGE if event.name == EVENT_IMAGE else texts.UNSUPPORTED
-            await self.send(event.user_id, [Outbound(reply)])
+        reply = Outbound(texts.IMAGE if event.name == EVENT_IMAGE else texts.UNSUPPORTED)
+        send = lambda replies: self.send(event.user_id, replies)  # noqa: E731
+        key = event_key(event)
+        await answer_once(self.tutor, CHANNEL, key, CHANNEL, event.user_id, reply, send)
 
     async def _unfollow(self, user_id: str) -> None:
         async with self.tutor.sessions() as session, session.begin():
             if await Repository(session).mark_unreachable(CHANNEL, user_id):
                 log.info("a learner unfollowed the OA: marked unreachable")
 
-    async def send(self, user_id: str, replies: list[Outbound]) -> None:
-        """Send the replies in order; a failure (after the client's retries) is logged
-        and ends this reply: the rest would arrive out of context."""
-        try:
-            await self.sender.send(user_id, replies)
-        except OAError as e:
-            log.error("reply not sent: %s %s (%s)", e.code, e.description, e.kind)
+    async def send(self, user_id: str, replies: list[Outbound]) -> Sent:
+        """Send the replies in order. A failure after the client's retries ends this
+        reply: a passing one (network, server, quota, token) leaves the rest to the outbox,
+        an unreachable learner is reported blocked, a refusal drops the rest (it would
+        arrive out of context)."""
+        for i, message in enumerate(replies):
+            try:
+                await self.sender.send(user_id, [message])
+            except OAError as e:
+                log.error("reply not sent: %s %s (%s)", e.code, e.description, e.kind)
+                if e.kind in ("network", "server", "quota", "token"):
+                    return Sent("unsent", replies[i:])
+                if e.kind == "unreachable":
+                    return Sent("blocked")
+                return Sent()
+        return Sent()
+
+
+def event_key(event: Event) -> str:
+    """The de-duplication key: the msg_id, or without one (follow, some user events) a
+    hash of what Zalo signed: the event, the user and the timestamp."""
+    return (
+        update_key(event.msg_id)
+        or "#"
+        + hashlib.sha256(f"{event.name}\0{event.user_id}\0{event.timestamp}".encode()).hexdigest()[
+            :40
+        ]
+    )

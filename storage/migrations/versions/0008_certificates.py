@@ -1,7 +1,7 @@
 """certificates: one row per issued certificate (files are rendered from it)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 06:50:00
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ import storage.types
 
 
 revision: str = '0008'
-down_revision: Union[str, None] = '0006'
+down_revision: Union[str, None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
