@@ -20,6 +20,7 @@ from tests.telegram.tg import TgChat
 from tests.zalo import conftest as zconf
 
 APOLOGY = "Xin lỗi"
+OA_PATH = "/zalo-oa/webhook"
 
 
 class Platform:
@@ -121,6 +122,39 @@ async def test_zalo_webhook_answers_503_while_the_database_is_down(zalo, z_api, 
     assert sent and not any(APOLOGY in t for t in sent)
     await zalo(flat)  # delivered again: dropped
     assert z_api.texts("zchat-1") == sent
+
+
+async def test_zalo_oa_webhook_answers_503_while_the_database_is_down(faulty_tutor, proxy, direct):
+    from tests.standins.zalo_oa_api import ZaloOAStandIn
+    from tests.zalo_oa import conftest as oaconf
+
+    api = ZaloOAStandIn()
+    await api.start()
+    service = oaconf.make_service(api, faulty_tutor)
+    try:
+        await oaconf.connect(service, api)
+        await service.start()
+        transport = httpx.ASGITransport(app=create_app([service]))
+        async with httpx.AsyncClient(transport=transport, base_url="http://hocai.test") as c:
+            raw, headers = api.signed(api.event("user_send_text", "oa-1", text="/start"))
+            api.interact("oa-1")
+            proxy.cut()
+            statuses = []
+            for _ in range(10):
+                statuses.append((await c.post(OA_PATH, content=raw, headers=headers)).status_code)
+                if statuses[-1] != 503:
+                    break
+                if statuses.count(503) >= 2:
+                    proxy.heal()
+                await asyncio.sleep(0.05)
+            assert statuses == [503, 503, 200]
+            sent = api.to("oa-1")
+            assert sent and not any(APOLOGY in str(m) for m in sent)
+            assert (await c.post(OA_PATH, content=raw, headers=headers)).status_code == 200
+            assert api.to("oa-1") == sent  # delivered again: dropped
+    finally:
+        await service.stop()
+        await api.stop()
 
 
 async def test_a_bug_is_answered_once_with_the_apology_and_not_redelivered(

@@ -92,3 +92,19 @@ async def test_a_body_that_is_not_json_or_names_no_event(api, client):
     raw, headers = api.signed(body)
     assert (await client.post(PATH, content=raw, headers=headers)).status_code == 200
     assert api.sent == [] and json.loads(raw)
+
+
+async def test_bad_bodies_are_refused_with_400_without_a_traceback(api, client, caplog):
+    from bot.channels.base import MAX_BODY_BYTES
+    from tests.standins.zalo_oa_api import APP_ID
+
+    huge = '{"event_name": "user_send_text", "x": "' + "a" * (MAX_BODY_BYTES + 10) + '"}'
+    assert (await client.post(PATH, content=huge)).status_code == 400  # before the signature
+    assert (await client.post(PATH, content=b'{"text": "\xff\xfe"}')).status_code == 400
+    deep = '{"event_name": "user_send_text", "x": ' + "[" * 3000 + "]" * 3000 + "}"
+    assert (await client.post(PATH, content=deep)).status_code == 401  # unsigned: not read
+    mac = signature(APP_ID, deep, "", OA_SECRET_KEY)  # signed, but no readable timestamp
+    headers = {"X-ZEvent-Signature": f"mac={mac}"}
+    assert (await client.post(PATH, content=deep, headers=headers)).status_code == 400
+    assert api.sent == []
+    assert not any(r.exc_info for r in caplog.records)
