@@ -89,6 +89,7 @@ CHAR_WEIGHT = 0.35  # how much the trigram field adds to the syllable field
 TERM_WEIGHT = 0.8  # a glossary entry votes a little less for its lesson than a card
 TERM_BONUS = 12.0  # added to a glossary entry the question names, times its share of words
 MIN_SCORE = 3.0  # below this the best passage is a guess
+EVIDENCE_TYPO_LEN = 6  # see evidence()
 
 
 _TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "3", "\u0309": "3", "\u0323": "5"}
@@ -245,6 +246,7 @@ class Retriever:
             if home is not None:
                 self.passages.append(Passage(len(self.passages), home, "term", text, term=term))
         bags = card_bags + [self._bag(p) for p in self.passages[len(card_bags) :]]
+        self._bags = bags
         self.words = _Field(bags)
         self.chars = _Field(
             [
@@ -267,6 +269,10 @@ class Retriever:
                 if t.startswith("f:") and "_" in t:
                     a, b = t[2:].split("_", 1)
                     self.joined.setdefault(a + b, (a, b))
+
+    def bag(self, p: Passage) -> Counter:
+        """The index terms of a passage."""
+        return self._bags[p.id]
 
     def _bag(self, p: Passage) -> Counter:
         if p.kind == "card":
@@ -304,13 +310,15 @@ class Retriever:
             return None
         return min(found, key=lambda f: (f[1], -vocab[f[0]]))[0]
 
-    def query_terms(self, question: str) -> tuple[Counter, list[str], dict[str, str]]:
+    def query_terms(
+        self, question: str, typo_len: int = 4
+    ) -> tuple[Counter, list[str], dict[str, str]]:
         """(terms, content words, corrections) for a question.
 
         A question typed with diacritics is matched on them (canonical spelling) for the
         words that carry them; everything else is matched folded. Only folded words are
-        corrected for typos: a marked word the lessons never use stays unmatched, so "nấu
-        phở" does not turn into "nâu, Phổ Yên"."""
+        corrected for typos (words of typo_len letters or more): a marked word the lessons
+        never use stays unmatched, so "nấu phở" does not turn into "nâu, Phổ Yên"."""
         toks = self._join(_content(tokens(question)))
         marked = any(t.has_marks for t in toks)
         fixed: list[Token] = []
@@ -320,7 +328,7 @@ class Retriever:
                 fixed.append(t)
                 continue
             t = Token(t.folded, t.folded)
-            if t.folded not in self.folded_vocab:
+            if len(t.folded) >= typo_len and t.folded not in self.folded_vocab:
                 if t.folded in self.joined:  # 'luadao' -> 'lua dao'
                     a, b = self.joined[t.folded]
                     corrections[t.folded] = f"{a} {b}"
@@ -414,6 +422,27 @@ class Retriever:
             lessons.setdefault(h.passage.lesson_id, h.score)
         top = sorted(lessons.items(), key=lambda s: -s[1])[:k]
         return Result(question, hits, top, corrections)
+
+
+def evidence(retriever: "Retriever", question: str, result: Result, top: int = 3):
+    """How much of what the learner typed (no added phrases; only typos in words of six
+    letters or more corrected, since short ones land on any syllable: 'giat' -> 'gia')
+    one of the best passages says too: (syllable pairs in common, idf-weighted share of
+    words in common). Vietnamese words are mostly two syllables, so a shared pair is a
+    shared word, not a shared syllable; a question about something else shares one at
+    most."""
+    terms, words, _ = retriever.query_terms(question, typo_len=EVIDENCE_TYPO_LEN)
+    unique = list(dict.fromkeys(words))
+    pairs = [t for t in terms if "_" in t]
+    rare = max(retriever.words.idf.values(), default=1.0)
+    total = sum(retriever.words.idf.get(w, rare) for w in unique) or 1.0
+    best = (0, 0.0)
+    for hit in result.hits[:top]:
+        bag = retriever.bag(hit.passage)
+        shared = sum(t in bag for t in pairs)
+        share = sum(retriever.words.idf[w] for w in unique if w in bag) / total
+        best = max(best, (shared, round(share, 3)))
+    return best
 
 
 def _names(term: Term) -> list[str]:
