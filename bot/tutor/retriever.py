@@ -246,7 +246,10 @@ class Retriever:
             if home is not None:
                 self.passages.append(Passage(len(self.passages), home, "term", text, term=term))
         bags = card_bags + [self._bag(p) for p in self.passages[len(card_bags) :]]
-        self._bags = bags
+        terms_of: dict[str, set[str]] = defaultdict(set)  # every index term of a lesson
+        for p, bag in zip(self.passages, bags, strict=True):
+            terms_of[p.lesson_id].update(bag)
+        self.lesson_terms = {lid: frozenset(t) for lid, t in terms_of.items()}
         self.words = _Field(bags)
         self.chars = _Field(
             [
@@ -269,10 +272,6 @@ class Retriever:
                 if t.startswith("f:") and "_" in t:
                     a, b = t[2:].split("_", 1)
                     self.joined.setdefault(a + b, (a, b))
-
-    def bag(self, p: Passage) -> Counter:
-        """The index terms of a passage."""
-        return self._bags[p.id]
 
     def _bag(self, p: Passage) -> Counter:
         if p.kind == "card":
@@ -427,18 +426,17 @@ class Retriever:
 def evidence(retriever: "Retriever", question: str, result: Result, top: int = 3):
     """How much of what the learner typed (no added phrases; only typos in words of six
     letters or more corrected, since short ones land on any syllable: 'giat' -> 'gia')
-    one of the best passages says too: (syllable pairs in common, idf-weighted share of
-    words in common). Vietnamese words are mostly two syllables, so a shared pair is a
-    shared word, not a shared syllable; a question about something else shares one at
-    most."""
+    one of the top lessons says too, anywhere in its cards and glossary entries:
+    (syllable pairs in common, idf-weighted share of words in common). Vietnamese words
+    are mostly two syllables, so a shared pair is a shared word, not a shared syllable."""
     terms, words, _ = retriever.query_terms(question, typo_len=EVIDENCE_TYPO_LEN)
     unique = list(dict.fromkeys(words))
     pairs = [t for t in terms if "_" in t]
     rare = max(retriever.words.idf.values(), default=1.0)
     total = sum(retriever.words.idf.get(w, rare) for w in unique) or 1.0
     best = (0, 0.0)
-    for hit in result.hits[:top]:
-        bag = retriever.bag(hit.passage)
+    for lesson_id, _ in result.lessons[:top]:
+        bag = retriever.lesson_terms.get(lesson_id, frozenset())
         shared = sum(t in bag for t in pairs)
         share = sum(retriever.words.idf[w] for w in unique if w in bag) / total
         best = max(best, (shared, round(share, 3)))

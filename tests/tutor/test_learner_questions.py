@@ -184,7 +184,7 @@ async def test_without_a_topic_word_retrieval_decides_the_scope(lessons_only, mo
         reply = await lessons_only.respond(item["q"])
         assert reply.category in ("choices", "glossary", "unknown"), (item["q"], reply)
         found += any(lid in item["lessons"] for lid in reply.lesson_ids[:3])
-    assert found >= 0.7 * len(dev)  # 81% when this was written
+    assert found >= 0.8 * len(dev)  # 86% when this was written
     adversarial = yaml.safe_load((HERE / "adversarial.yaml").read_text(encoding="utf-8"))
     outside = [i["q"] for i in DATA["out_of_scope"] if half(i["q"]) == "dev"]
     outside += [i["input"] for i in adversarial if i["expect"] == "out_of_scope"]
