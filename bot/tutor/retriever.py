@@ -90,6 +90,12 @@ TERM_WEIGHT = 0.8  # a glossary entry votes a little less for its lesson than a 
 TERM_BONUS = 12.0  # added to a glossary entry the question names, times its share of words
 MIN_SCORE = 3.0  # below this the best passage is a guess
 EVIDENCE_TYPO_LEN = 6  # see evidence()
+# One Vietnamese syllable, folded: onset, one to three vowels, coda. Loanwords and names
+# ('facebook', 'otp', 'luyenai') are not.
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}"
+    r"(?:ng|nh|ch|[cmnpt])?$"
+)
 
 
 _TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "3", "\u0309": "3", "\u0323": "5"}
@@ -427,17 +433,19 @@ def evidence(retriever: "Retriever", question: str, result: Result, top: int = 3
     """How much of what the learner typed (no added phrases; only typos in words of six
     letters or more corrected, since short ones land on any syllable: 'giat' -> 'gia')
     one of the top lessons says too, anywhere in its cards and glossary entries:
-    (syllable pairs in common, idf-weighted share of words in common). Vietnamese words
-    are mostly two syllables, so a shared pair is a shared word, not a shared syllable."""
+    (words in common, idf-weighted share of words in common). Vietnamese words are
+    mostly two syllables, so a shared pair of syllables is a shared word, not a shared
+    syllable; so is a shared name that is no Vietnamese syllable ('zalo', 'luyenai')."""
     terms, words, _ = retriever.query_terms(question, typo_len=EVIDENCE_TYPO_LEN)
     unique = list(dict.fromkeys(words))
     pairs = [t for t in terms if "_" in t]
+    foreign = [w for w in unique if not _SYLLABLE.match(w[2:])]  # 'zalo', 'luyenai'
     rare = max(retriever.words.idf.values(), default=1.0)
     total = sum(retriever.words.idf.get(w, rare) for w in unique) or 1.0
     best = (0, 0.0)
     for lesson_id, _ in result.lessons[:top]:
         bag = retriever.lesson_terms.get(lesson_id, frozenset())
-        shared = sum(t in bag for t in pairs)
+        shared = sum(t in bag for t in pairs) + sum(t in bag for t in foreign)
         share = sum(retriever.words.idf[w] for w in unique if w in bag) / total
         best = max(best, (shared, round(share, 3)))
     return best
