@@ -333,13 +333,19 @@ class Retriever:
                 fixed.append(t)
                 continue
             t = Token(t.folded, t.folded)
-            if len(t.folded) >= typo_len and t.folded not in self.folded_vocab:
+            if t.folded not in self.folded_vocab:
                 if t.folded in self.joined:  # 'luadao' -> 'lua dao'
                     a, b = self.joined[t.folded]
                     corrections[t.folded] = f"{a} {b}"
                     fixed += [Token(a, a), Token(b, b)]
                     continue
-                near = self._correct(t.folded, self.folded_vocab)
+                # A real syllable the lessons never use is another word, not a typo of
+                # one they do: 'nguy hiem' is not 'ngay kiem'.
+                near = (
+                    None
+                    if len(t.folded) < typo_len or _SYLLABLE.match(t.folded)
+                    else self._correct(t.folded, self.folded_vocab)
+                )
                 if near:
                     corrections[t.folded] = near
                     t = Token(near, near)
