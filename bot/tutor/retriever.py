@@ -89,6 +89,13 @@ CHAR_WEIGHT = 0.35  # how much the trigram field adds to the syllable field
 TERM_WEIGHT = 0.8  # a glossary entry votes a little less for its lesson than a card
 TERM_BONUS = 12.0  # added to a glossary entry the question names, times its share of words
 MIN_SCORE = 3.0  # below this the best passage is a guess
+EVIDENCE_TYPO_LEN = 6  # see evidence()
+# One Vietnamese syllable, folded: onset, one to three vowels, coda. Loanwords and names
+# ('facebook', 'otp', 'luyenai') are not.
+_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}"
+    r"(?:ng|nh|ch|[cmnpt])?$"
+)
 
 
 _TONES = {"\u0300": "2", "\u0301": "1", "\u0303": "3", "\u0309": "3", "\u0323": "5"}
@@ -245,6 +252,10 @@ class Retriever:
             if home is not None:
                 self.passages.append(Passage(len(self.passages), home, "term", text, term=term))
         bags = card_bags + [self._bag(p) for p in self.passages[len(card_bags) :]]
+        terms_of: dict[str, set[str]] = defaultdict(set)  # every index term of a lesson
+        for p, bag in zip(self.passages, bags, strict=True):
+            terms_of[p.lesson_id].update(bag)
+        self.lesson_terms = {lid: frozenset(t) for lid, t in terms_of.items()}
         self.words = _Field(bags)
         self.chars = _Field(
             [
@@ -304,13 +315,15 @@ class Retriever:
             return None
         return min(found, key=lambda f: (f[1], -vocab[f[0]]))[0]
 
-    def query_terms(self, question: str) -> tuple[Counter, list[str], dict[str, str]]:
+    def query_terms(
+        self, question: str, typo_len: int = 4
+    ) -> tuple[Counter, list[str], dict[str, str]]:
         """(terms, content words, corrections) for a question.
 
         A question typed with diacritics is matched on them (canonical spelling) for the
         words that carry them; everything else is matched folded. Only folded words are
-        corrected for typos: a marked word the lessons never use stays unmatched, so "nấu
-        phở" does not turn into "nâu, Phổ Yên"."""
+        corrected for typos (words of typo_len letters or more): a marked word the lessons
+        never use stays unmatched, so "nấu phở" does not turn into "nâu, Phổ Yên"."""
         toks = self._join(_content(tokens(question)))
         marked = any(t.has_marks for t in toks)
         fixed: list[Token] = []
@@ -326,7 +339,13 @@ class Retriever:
                     corrections[t.folded] = f"{a} {b}"
                     fixed += [Token(a, a), Token(b, b)]
                     continue
-                near = self._correct(t.folded, self.folded_vocab)
+                # A real syllable the lessons never use is another word, not a typo of
+                # one they do: 'nguy hiem' is not 'ngay kiem'.
+                near = (
+                    None
+                    if len(t.folded) < typo_len or _SYLLABLE.match(t.folded)
+                    else self._correct(t.folded, self.folded_vocab)
+                )
                 if near:
                     corrections[t.folded] = near
                     t = Token(near, near)
@@ -414,6 +433,28 @@ class Retriever:
             lessons.setdefault(h.passage.lesson_id, h.score)
         top = sorted(lessons.items(), key=lambda s: -s[1])[:k]
         return Result(question, hits, top, corrections)
+
+
+def evidence(retriever: "Retriever", question: str, result: Result, top: int = 3):
+    """How much of what the learner typed (no added phrases; only typos in words of six
+    letters or more corrected, since short ones land on any syllable: 'giat' -> 'gia')
+    one of the top lessons says too, anywhere in its cards and glossary entries:
+    (words in common, idf-weighted share of words in common). Vietnamese words are
+    mostly two syllables, so a shared pair of syllables is a shared word, not a shared
+    syllable; so is a shared name that is no Vietnamese syllable ('zalo', 'luyenai')."""
+    terms, words, _ = retriever.query_terms(question, typo_len=EVIDENCE_TYPO_LEN)
+    unique = list(dict.fromkeys(words))
+    pairs = [t for t in terms if "_" in t]
+    foreign = [w for w in unique if not _SYLLABLE.match(w[2:])]  # 'zalo', 'luyenai'
+    rare = max(retriever.words.idf.values(), default=1.0)
+    total = sum(retriever.words.idf.get(w, rare) for w in unique) or 1.0
+    best = (0, 0.0)
+    for lesson_id, _ in result.lessons[:top]:
+        bag = retriever.lesson_terms.get(lesson_id, frozenset())
+        shared = sum(t in bag for t in pairs) + sum(t in bag for t in foreign)
+        share = sum(retriever.words.idf[w] for w in unique if w in bag) / total
+        best = max(best, (shared, round(share, 3)))
+    return best
 
 
 def _names(term: Term) -> list[str]:

@@ -170,3 +170,24 @@ def test_the_faq_file_is_checked(tmp_path, catalog):
     assert "faq.yaml:4: questions[1]: also at line 4" in text
     assert "faq.yaml:7: [2].questions[0]" in text  # empty
     assert "faq.yaml:8: [2].answer: String should have at most 600 characters" in text
+
+
+async def test_without_a_topic_word_retrieval_decides_the_scope(lessons_only, monkeypatch):
+    """The topic list only knows the words someone thought of: with it switched off, a
+    question the lessons answer still gets its lessons (as choices, never a quoted card),
+    and every out-of-scope question of the dev half and adversarial.yaml still gets
+    "not found"."""
+    monkeypatch.setattr(guards, "in_scope", lambda question, corrected=(): False)
+    dev = [i for i in DATA["answerable"] if half(i["q"]) == "dev"]
+    found = 0
+    for item in dev:
+        reply = await lessons_only.respond(item["q"])
+        assert reply.category in ("choices", "glossary", "unknown"), (item["q"], reply)
+        found += any(lid in item["lessons"] for lid in reply.lesson_ids[:3])
+    assert found >= 0.8 * len(dev)  # 86% when this was written
+    adversarial = yaml.safe_load((HERE / "adversarial.yaml").read_text(encoding="utf-8"))
+    outside = [i["q"] for i in DATA["out_of_scope"] if half(i["q"]) == "dev"]
+    outside += [i["input"] for i in adversarial if i["expect"] == "out_of_scope"]
+    for question in outside:
+        reply = await lessons_only.respond(question)
+        assert reply.category == "unknown" and reply.lesson_ids == [], (question, reply)
