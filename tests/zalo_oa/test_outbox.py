@@ -34,8 +34,10 @@ async def queue(sessions, user_id: str, key: str = "r1") -> None:
 
 
 async def rows(sessions) -> list[OutboxMessage]:
+    """The queued messages (reminders, broadcasts); recorded replies have their own tests."""
+    query = select(OutboxMessage).where(OutboxMessage.kind != "reply")
     async with sessions() as s:
-        return list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+        return list((await s.execute(query.order_by(OutboxMessage.id))).scalars())
 
 
 async def last_active(sessions, ago: timedelta) -> None:
