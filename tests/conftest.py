@@ -19,6 +19,8 @@ from lessons.loader import load_or_raise
 from storage import db
 from tests.transcript import Chat
 
+pytest_plugins = ["tests.support.standins"]  # telegram_api, zalo_api, openai_api, ...
+
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 

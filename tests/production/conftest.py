@@ -13,7 +13,6 @@ from sqlalchemy.engine import make_url
 from storage import db
 from tests.conftest import PG_DEFAULT, _pg_admin_dsn
 from tests.production.cluster import Cluster
-from tests.standins.telegram_api import TelegramStandIn
 
 
 async def _create(base: str, name: str) -> None:
@@ -59,11 +58,8 @@ async def pg_sessions(empty_pg):
 
 
 @pytest.fixture
-async def api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(telegram_api):
+    return telegram_api
 
 
 @pytest.fixture
