@@ -10,7 +10,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,23 +77,13 @@ def describe(m: dict) -> str:
 # --- databases ---------------------------------------------------------------------------
 
 
-def _admin_dsn(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    auth = u.username or "postgres"
-    if u.password:
-        auth += f":{u.password}"
-    return (
-        f"postgresql://{auth}@{u.host or '127.0.0.1'}:{u.port or 5432}/{u.database or 'postgres'}"
-    )
-
-
 async def pg_version(base: str | None = None) -> str | None:
     import asyncpg
 
+    from tests.support.pg import admin_dsn
+
     try:
-        conn = await asyncpg.connect(_admin_dsn(base or pg_base_url()), timeout=5)
+        conn = await asyncpg.connect(admin_dsn(base or pg_base_url()), timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError):
         return None
     try:
@@ -106,33 +95,10 @@ async def pg_version(base: str | None = None) -> str | None:
 @contextlib.asynccontextmanager
 async def pg_database(prefix: str, migrate: bool = True) -> AsyncIterator[str]:
     """A fresh Postgres database for this run (migrated to head); dropped at the end."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
+    from tests.support.pg import throwaway_database
 
-    from storage import db
-
-    base = pg_base_url()
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(_admin_dsn(base), timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        if migrate:
-            engine = db.make_engine(url)
-            try:
-                await db.upgrade(engine)
-            finally:
-                await engine.dispose()
+    async with throwaway_database(pg_base_url(), prefix, migrate) as url:
         yield url
-    finally:
-        conn = await asyncpg.connect(_admin_dsn(base), timeout=5)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ from bot.flows import practice
 from bot.flows.learning import question_message
 from lessons.limits import LEARNER_GROUPS
 from storage.models import Assessment, AssessmentAnswer, AuditLog
+from tests.support.clock import Clock
 from tests.transcript import Chat
 
 GROUP_LABELS = {code: name for code, name in LEARNER_GROUPS.items()}
@@ -21,17 +22,9 @@ PROMPT = (
 )
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -11,26 +11,15 @@ from bot.channels.telegram.service import TelegramService
 from bot.dispatcher import Dispatcher
 from bot.messages import Choice, Outbound
 from storage.models import Learner, LearnerStatus, OutboxMessage, OutboxStatus
-from tests.standins.telegram_api import TelegramStandIn
+from tests.support.clock import Clock
 from tests.telegram.conftest import make_settings
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
-async def api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(telegram_api):
+    return telegram_api
 
 
 @pytest.fixture
@@ -97,7 +86,7 @@ async def drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 50) -> None:
 async def test_sends_each_once_and_updates_the_choices(sessions, api, telegram):
     rows = await learners(sessions, 12)
     await queue(sessions, rows)
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=clock)
     assert await dispatcher.run_once() == 12
     assert await statuses(sessions) == {OutboxStatus.sent: 12}
@@ -113,7 +102,7 @@ async def test_the_rate_limit_holds_and_no_429_is_left(sessions, api, telegram):
     api.rate_limit = 12  # Telegram's side: more than 12 a second gets 429
     rows = await learners(sessions, 40)
     await queue(sessions, rows)
-    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 10}, clock=Clock())
+    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 10}, clock=Clock(NOW))
     await dispatcher.run_once()
     assert await statuses(sessions) == {OutboxStatus.sent: 40}
     assert not [c for c in api.calls if c.status == 429]
@@ -126,7 +115,7 @@ async def test_a_429_storm_pauses_the_channel_and_everything_arrives(sessions, a
     rows = await learners(sessions, 15)
     await queue(sessions, rows)
     api.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, times=3)
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=clock)
     await drain(dispatcher, clock)
     assert await statuses(sessions) == {OutboxStatus.sent: 15}
@@ -140,7 +129,7 @@ async def test_blocked_learners_are_marked_unreachable(sessions, api, telegram):
     rows = await learners(sessions, 3)
     api.block(7001)
     await queue(sessions, rows)
-    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock())
+    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock(NOW))
     await dispatcher.run_once()
     assert await statuses(sessions) == {OutboxStatus.sent: 2, OutboxStatus.blocked: 1}
     async with sessions() as s:
@@ -162,7 +151,7 @@ async def test_a_reminder_to_a_blocked_learner(sessions, catalog, api, telegram)
         )
     assert await reminders.tick(sessions, catalog, NOW) == 1
     api.block(4242)
-    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock())
+    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock(NOW))
     await dispatcher.run_once()
     async with sessions() as s:
         learner = (await s.execute(select(Learner))).scalar_one()
@@ -174,7 +163,7 @@ async def test_transient_failures_back_off_then_give_up(sessions, api, telegram)
     rows = await learners(sessions, 2)
     await queue(sessions, rows)
     api.fail("sendMessage", 502, "Bad Gateway", chat_id=7000, times=99)
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=clock)
     for _ in range(8):
         await dispatcher.run_once()
@@ -186,7 +175,7 @@ async def test_transient_failures_back_off_then_give_up(sessions, api, telegram)
 async def test_stopped_mid_way_and_restarted_each_exactly_once(sessions, api, telegram, graceful):
     rows = await learners(sessions, 60)
     await queue(sessions, rows)
-    clock = Clock()
+    clock = Clock(NOW)
     first = Dispatcher(
         sessions, {"telegram": telegram}, {"telegram": 40}, clock=clock, concurrency=4
     )
@@ -215,7 +204,7 @@ async def test_stopped_mid_way_and_restarted_each_exactly_once(sessions, api, te
 async def test_following_claims_the_next_batches_in_one_call(sessions, api, telegram):
     rows = await learners(sessions, 30)
     await queue(sessions, rows)
-    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock())
+    dispatcher = Dispatcher(sessions, {"telegram": telegram}, {"telegram": 0}, clock=Clock(NOW))
     assert await dispatcher.run_once(limit=7, follow=True) == 30  # 5 claims, no pause
     assert await statuses(sessions) == {OutboxStatus.sent: 30}
     sent_once_each(api, rows)
@@ -228,7 +217,7 @@ async def test_stopped_while_following_hands_back_every_row_not_begun(sessions, 
     a second dispatcher sends the others once each."""
     rows = await learners(sessions, 60)
     await queue(sessions, rows)
-    clock = Clock()
+    clock = Clock(NOW)
     first = Dispatcher(
         sessions, {"telegram": telegram}, {"telegram": 40}, clock=clock, concurrency=4
     )

@@ -13,7 +13,8 @@ from bot.engine import Tutor
 from storage import db
 from storage.models import Learner, LearnerStatus, ReminderDue
 from storage.types import UTCDateTime
-from tests.test_reminders import Clock, vn, with_reminder
+from tests.support.clock import Clock
+from tests.test_reminders import vn, with_reminder
 from tests.transcript import Chat
 
 

@@ -11,20 +11,13 @@ from bot import outbox, reminders, schedule
 from bot.engine import Tutor
 from storage import db
 from storage.models import Learner, LearnerStatus, OutboxMessage, ReviewItem
+from tests.support.clock import Clock
 from tests.transcript import Chat
 
 
 def vn(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
     """A Vietnam wall-clock time in late 2026, as UTC."""
     return datetime(2026, month, day, hour, minute, tzinfo=UTC) - timedelta(hours=7)
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.channels.telegram.service import TelegramService
 from bot.dispatcher import Dispatcher
 from bot.engine import Tutor
 from storage.models import Broadcast, Learner, OutboxMessage, StaffRole, Unit
-from tests.standins.telegram_api import TelegramStandIn
+from tests.support.clock import Clock
 from tests.telegram.conftest import make_settings
 from tests.transcript import Chat
 
@@ -23,17 +23,9 @@ STAFF_A, STAFF_B, STAFF_UNIT, ADMIN = "200", "300", "400", "900"
 NOW = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # 13:00 in Vietnam
 
 
-class Clock:
-    def __init__(self, now: datetime = NOW):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
@@ -42,11 +34,8 @@ def tutor(sessions, catalog, clock):
 
 
 @pytest.fixture
-async def api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(telegram_api):
+    return telegram_api
 
 
 @pytest.fixture

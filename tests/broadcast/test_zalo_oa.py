@@ -7,17 +7,14 @@ from bot.dispatcher import Dispatcher
 from storage.models import OutboxStatus
 from tests.broadcast.conftest import ADMIN, all_broadcasts, learner, outbox_rows, run_ticks
 from tests.broadcast.test_delivery import TEXT, broadcast_to_all
-from tests.standins.zalo_oa_api import ZaloOAStandIn
 from tests.zalo_oa.conftest import connect, make_service
 
 
 async def test_outside_the_window_is_skipped_and_reported(
-    sessions, catalog, clock, api, telegram, province, tutor
+    sessions, catalog, clock, api, telegram, province, tutor, zalo_oa_api
 ):
-    oa_api = ZaloOAStandIn()
-    await oa_api.start()
-    oa = make_service(oa_api, tutor, clock=clock)
-    await connect(oa, oa_api)
+    oa = make_service(zalo_oa_api, tutor, clock=clock)
+    await connect(oa, zalo_oa_api)
     inside, outside = ["oa-1", "oa-2", "oa-3"], ["oa-4", "oa-5"]
     async with sessions() as s, s.begin():
         for i, uid in enumerate(inside + outside):
@@ -32,7 +29,7 @@ async def test_outside_the_window_is_skipped_and_reported(
                 )
             )
     for uid in inside + outside:
-        oa_api.interact(uid)  # Zalo would accept them all: our own check skips
+        zalo_oa_api.interact(uid)  # Zalo would accept them all: our own check skips
     try:
         await broadcast_to_all(sessions, catalog, clock)
         senders = {"telegram": telegram, "zalo_oa": oa}
@@ -43,8 +40,7 @@ async def test_outside_the_window_is_skipped_and_reported(
                 break
     finally:
         await oa.stop()
-        await oa_api.stop()
-    got = [m["user_id"] for m in oa_api.sent if m["message"].get("text") == TEXT]
+    got = [m["user_id"] for m in zalo_oa_api.sent if m["message"].get("text") == TEXT]
     assert sorted(got) == inside
     [bc] = await all_broadcasts(sessions)
     assert (bc.status, bc.skipped, bc.failed) == ("done", 2, 0)

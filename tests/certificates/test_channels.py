@@ -9,7 +9,6 @@ The lessons and the exam go through the engine as in tests/test_curriculum_track
 import io
 
 import httpx
-import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
@@ -17,8 +16,6 @@ from pypdf import PdfReader
 from bot.channels.telegram.service import TelegramService
 from bot.web.app import create_app
 from tests.certificates.conftest import pass_exam
-from tests.standins.telegram_api import TelegramStandIn
-from tests.standins.zalo_api import ZaloStandIn
 from tests.telegram import conftest as tg_conf
 from tests.telegram.tg import TgChat
 from tests.telegram.tg import webhook_delivery as tg_webhook
@@ -32,31 +29,17 @@ def _qr(png: bytes) -> list[str]:
     return [b.text for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
 
 
-@pytest.fixture
-async def tg_api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
-
-
-@pytest.fixture
-async def zl_api():
-    standin = ZaloStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
-
-
-async def test_telegram_gets_the_picture_and_the_pdf(tg_api, tutor, catalog, sessions, settings):
-    svc = TelegramService(tg_conf.make_settings(tg_api), tutor)
+async def test_telegram_gets_the_picture_and_the_pdf(
+    telegram_api, tutor, catalog, sessions, settings
+):
+    svc = TelegramService(tg_conf.make_settings(telegram_api), tutor)
     await svc.start()
     app = create_app([svc], sessions=sessions, catalog=catalog, settings=settings)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             learner = TgChat(
-                tg_api,
+                telegram_api,
                 tg_webhook(c, tg_conf.SECRET),
                 catalog,
                 chat_id=7101,
@@ -75,7 +58,7 @@ async def test_telegram_gets_the_picture_and_the_pdf(tg_api, tutor, catalog, ses
             assert len(photos) == len(docs) == 1
             assert "Đây là giấy chứng nhận của bạn, số 2026-000001" in photos[0].params["caption"]
             assert "Bản PDF để in" in docs[0].params["caption"]
-            uploads = {name.rsplit(".", 1)[1]: data for _, name, data in tg_api.uploads}
+            uploads = {name.rsplit(".", 1)[1]: data for _, name, data in telegram_api.uploads}
             assert "Nguyễn Thị Lan" in PdfReader(io.BytesIO(uploads["pdf"])).pages[0].extract_text()
             (url,) = _qr(uploads["png"])
             page = await c.get(url.removeprefix("http://testserver"))
@@ -85,21 +68,21 @@ async def test_telegram_gets_the_picture_and_the_pdf(tg_api, tutor, catalog, ses
             assert [x.method for x in learner.calls if x.ok] == ["sendPhoto", "sendDocument"]
     finally:
         await svc.stop()
-    commands = tg_api.called("setMyCommands")[-1].params["commands"]
+    commands = telegram_api.called("setMyCommands")[-1].params["commands"]
     assert "chungnhan" in [cmd["command"] for cmd in commands]
 
 
 async def test_zalo_gets_the_picture_by_url_and_a_pdf_link(
-    zl_api, tutor, catalog, sessions, settings
+    zalo_api, tutor, catalog, sessions, settings
 ):
-    svc = zl_conf.make_service(zl_api, tutor)
+    svc = zl_conf.make_service(zalo_api, tutor)
     await svc.start()
     app = create_app([svc], sessions=sessions, catalog=catalog, settings=settings)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             learner = ZaloLearner(
-                zl_api,
+                zalo_api,
                 zl_webhook(c, zl_conf.SECRET),
                 catalog,
                 chat_id="a1b2c3d4e5f6a7b8c9d0",
@@ -113,7 +96,7 @@ async def test_zalo_gets_the_picture_by_url_and_a_pdf_link(
             learner.expect("Tên in trên giấy là «Hoàng Văn Minh», đúng không?")
             await learner.choose("Đúng tên này")
             await learner.choose("Đầy đủ")
-            photos = [m for m in zl_api.sent[learner.mark :] if m.get("photo")]
+            photos = [m for m in zalo_api.sent[learner.mark :] if m.get("photo")]
             assert len(photos) == 1
             assert "Đây là giấy chứng nhận của bạn" in photos[0]["caption"]
             learner.expect("Bản PDF để in", "/chung-nhan/")

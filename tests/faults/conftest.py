@@ -3,12 +3,11 @@
 import random
 
 import pytest
-from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from bot.engine import Tutor
 from storage import db
 from tests.faults.proxy import FaultProxy
+from tests.support import pg
 
 
 @pytest.fixture
@@ -22,9 +21,7 @@ async def proxy(pg_url):
 async def direct(pg_url):
     """Sessions straight to Postgres (the test's own view), tables emptied first."""
     engine = db.make_engine(pg_url)
-    async with engine.begin() as conn:
-        tables = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await pg.empty_tables(engine)
     yield db.make_sessionmaker(engine)
     await engine.dispose()
 

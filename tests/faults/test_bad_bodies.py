@@ -9,8 +9,6 @@ import pytest
 from bot.channels.base import MAX_BODY_BYTES
 from bot.channels.telegram.service import TelegramService
 from bot.web.app import create_app
-from tests.standins.telegram_api import TelegramStandIn
-from tests.standins.zalo_api import ZaloStandIn
 from tests.telegram import conftest as tgconf
 from tests.zalo import conftest as zconf
 
@@ -28,21 +26,16 @@ BODIES = {
 
 
 @pytest.fixture
-async def apps(tutor):
-    tg_api, z_api = TelegramStandIn(), ZaloStandIn()
-    await tg_api.start()
-    await z_api.start()
-    tg = TelegramService(tgconf.make_settings(tg_api), tutor)
-    zalo = zconf.make_service(z_api, tutor)
+async def apps(tutor, telegram_api, zalo_api):
+    tg = TelegramService(tgconf.make_settings(telegram_api), tutor)
+    zalo = zconf.make_service(zalo_api, tutor)
     await tg.start()
     await zalo.start()
     transport = httpx.ASGITransport(app=create_app([tg, zalo]))
     async with httpx.AsyncClient(transport=transport, base_url="http://hocai.test") as c:
-        yield c, tg_api, z_api
+        yield c, telegram_api, zalo_api
     await tg.stop()
     await zalo.stop()
-    await tg_api.stop()
-    await z_api.stop()
 
 
 HOOKS = [

@@ -13,8 +13,7 @@ from bot.dispatcher import Dispatcher
 from bot.flows import onboarding
 from bot.web.app import create_app
 from storage.models import OutboxMessage, OutboxStatus, ProcessedUpdate
-from tests.standins.telegram_api import TelegramStandIn
-from tests.standins.zalo_api import ZaloStandIn, event
+from tests.standins.zalo_api import event
 from tests.telegram import conftest as tgconf
 from tests.telegram.tg import TgChat
 from tests.zalo import conftest as zconf
@@ -47,16 +46,8 @@ class Platform:
 
 
 @pytest.fixture
-async def tg_api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
-
-
-@pytest.fixture
-async def tg(tg_api, faulty_tutor):
-    service = TelegramService(tgconf.make_settings(tg_api), faulty_tutor)
+async def tg(telegram_api, faulty_tutor):
+    service = TelegramService(tgconf.make_settings(telegram_api), faulty_tutor)
     await service.start()
     transport = httpx.ASGITransport(app=create_app([service]))
     async with httpx.AsyncClient(transport=transport, base_url="http://hocai.test") as c:
@@ -65,16 +56,8 @@ async def tg(tg_api, faulty_tutor):
 
 
 @pytest.fixture
-async def z_api():
-    standin = ZaloStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
-
-
-@pytest.fixture
-async def zalo(z_api, faulty_tutor):
-    service = zconf.make_service(z_api, faulty_tutor)
+async def zalo(zalo_api, faulty_tutor):
+    service = zconf.make_service(zalo_api, faulty_tutor)
     await service.start()
     transport = httpx.ASGITransport(app=create_app([service]))
     async with httpx.AsyncClient(transport=transport, base_url="http://hocai.test") as c:
@@ -88,9 +71,9 @@ async def count(sessions, model, *where) -> int:
 
 
 async def test_telegram_webhook_answers_503_while_the_database_is_down(
-    tg, tg_api, proxy, direct, catalog
+    tg, telegram_api, proxy, direct, catalog
 ):
-    learner = TgChat(tg_api, tg, catalog, chat_id=9100)
+    learner = TgChat(telegram_api, tg, catalog, chat_id=9100)
     await learner.say("/start")  # warm: the pool holds connections that will be cut
     first = learner.sent
     assert first
@@ -104,7 +87,7 @@ async def test_telegram_webhook_answers_503_while_the_database_is_down(
     handled = learner.sent
     # Telegram delivers the same update once more (its answer got lost): dropped.
     update = learner.message_update(text="/tiendo")
-    update["update_id"] = tg_api.next_update_id() - 2  # the /tiendo update's id
+    update["update_id"] = telegram_api.next_update_id() - 2  # the /tiendo update's id
     await learner.send(update)
     assert learner.sent == []
     assert handled and await count(direct, ProcessedUpdate) == 2
@@ -112,24 +95,24 @@ async def test_telegram_webhook_answers_503_while_the_database_is_down(
     assert await count(direct, OutboxMessage, OutboxMessage.status != OutboxStatus.sent) == 0
 
 
-async def test_zalo_webhook_answers_503_while_the_database_is_down(zalo, z_api, proxy, direct):
+async def test_zalo_webhook_answers_503_while_the_database_is_down(zalo, zalo_api, proxy, direct):
     flat = event("zchat-1", text="/start")
     proxy.cut()
     zalo.on_503 = lambda: (zalo.statuses.count(503) >= 2) and proxy.heal()
     await zalo(flat)
     assert zalo.statuses == [503, 503, 200]
-    sent = z_api.texts("zchat-1")
+    sent = zalo_api.texts("zchat-1")
     assert sent and not any(APOLOGY in t for t in sent)
     await zalo(flat)  # delivered again: dropped
-    assert z_api.texts("zchat-1") == sent
+    assert zalo_api.texts("zchat-1") == sent
 
 
-async def test_zalo_oa_webhook_answers_503_while_the_database_is_down(faulty_tutor, proxy, direct):
-    from tests.standins.zalo_oa_api import ZaloOAStandIn
+async def test_zalo_oa_webhook_answers_503_while_the_database_is_down(
+    faulty_tutor, proxy, direct, zalo_oa_api
+):
     from tests.zalo_oa import conftest as oaconf
 
-    api = ZaloOAStandIn()
-    await api.start()
+    api = zalo_oa_api
     service = oaconf.make_service(api, faulty_tutor)
     try:
         await oaconf.connect(service, api)
@@ -154,17 +137,16 @@ async def test_zalo_oa_webhook_answers_503_while_the_database_is_down(faulty_tut
             assert api.to("oa-1") == sent  # delivered again: dropped
     finally:
         await service.stop()
-        await api.stop()
 
 
 async def test_a_bug_is_answered_once_with_the_apology_and_not_redelivered(
-    tg, tg_api, monkeypatch, direct, catalog
+    tg, telegram_api, monkeypatch, direct, catalog
 ):
     def broken(ctx, code=None):
         raise RuntimeError("a bug in a flow")
 
     monkeypatch.setattr(onboarding, "start", broken)
-    learner = TgChat(tg_api, tg, catalog, chat_id=9200)
+    learner = TgChat(telegram_api, tg, catalog, chat_id=9200)
     update = learner.message_update(text="/start")
     await learner.send(update)
     assert tg.statuses == [200]
@@ -174,19 +156,19 @@ async def test_a_bug_is_answered_once_with_the_apology_and_not_redelivered(
     assert await count(direct, ProcessedUpdate) == 1
 
 
-async def test_zalo_events_without_message_id_are_handled_once(zalo, z_api, direct):
+async def test_zalo_events_without_message_id_are_handled_once(zalo, zalo_api, direct):
     flat = event("zchat-2", text="/start")
     del flat["message"]["message_id"]
     for _ in range(5):
         await zalo(flat)
     assert zalo.statuses == [200] * 5
-    once = z_api.texts("zchat-2")
+    once = zalo_api.texts("zchat-2")
     assert once and len(once) == len(set(once))
     assert await count(direct, OutboxMessage) == 1  # one reply recorded
 
 
 async def test_same_words_without_id_or_date_count_again_after_the_window(
-    zalo, z_api, direct, monkeypatch
+    zalo, zalo_api, direct, monkeypatch
 ):
     from bot.channels.zalo import handler
 
@@ -194,19 +176,19 @@ async def test_same_words_without_id_or_date_count_again_after_the_window(
     del flat["message"]["message_id"], flat["message"]["date"]
     await zalo(flat)
     await zalo(flat)
-    n = len(z_api.texts("zchat-3"))
+    n = len(zalo_api.texts("zchat-3"))
     monkeypatch.setattr(handler, "CONTENT_DEDUPE_WINDOW_SECONDS", 0.0)
     await asyncio.sleep(0.01)
     await zalo(flat)
-    assert len(z_api.texts("zchat-3")) > n
+    assert len(zalo_api.texts("zchat-3")) > n
 
 
 async def test_a_reply_left_unsent_by_a_crash_is_sent_once_by_the_dispatcher(
-    faulty_tutor, tg_api, direct, catalog
+    faulty_tutor, telegram_api, direct, catalog
 ):
     from bot.messages import Inbound
 
-    service = TelegramService(tgconf.make_settings(tg_api), faulty_tutor)
+    service = TelegramService(tgconf.make_settings(telegram_api), faulty_tutor)
     # The serve process recorded the replies and died before sending them.
     handled = await faulty_tutor.process(
         Inbound("telegram", "9300", text="/start", update_id="777"), record=True
@@ -217,7 +199,7 @@ async def test_a_reply_left_unsent_by_a_crash_is_sent_once_by_the_dispatcher(
     await asyncio.sleep(faulty_tutor.reply_lease + 0.1)
     assert await dispatcher.run_once() == 1
     assert await dispatcher.run_once() == 0
-    sent = [c for c in tg_api.called("sendMessage") if c.params.get("chat_id") == 9300]
+    sent = [c for c in telegram_api.called("sendMessage") if c.params.get("chat_id") == 9300]
     assert len(sent) == len(handled.replies)
     # One row, sent once.
     assert await count(direct, OutboxMessage, OutboxMessage.status == OutboxStatus.sent) == 1
@@ -243,24 +225,24 @@ async def test_sent_replies_are_pruned_after_a_day(faulty_tutor, direct):
     assert await count(direct, OutboxMessage) == 1
 
 
-async def test_zalo_polling_keeps_an_event_until_it_is_handled(z_api, faulty_tutor, direct):
+async def test_zalo_polling_keeps_an_event_until_it_is_handled(zalo_api, faulty_tutor, direct):
     from storage.models import InboxEvent
 
-    service = zconf.make_service(z_api, faulty_tutor, mode="polling")
+    service = zconf.make_service(zalo_api, faulty_tutor, mode="polling")
     # A previous process fetched this event and died: it is in the inbox only.
     async with direct() as s, s.begin():
         s.add(InboxEvent(channel="zalo", body=event("zchat-9", text="/start")))
     await service.start()
     try:
         for _ in range(200):
-            if z_api.texts("zchat-9") and not await count(direct, InboxEvent):
+            if zalo_api.texts("zchat-9") and not await count(direct, InboxEvent):
                 break
             await asyncio.sleep(0.05)
-        assert z_api.texts("zchat-9")
+        assert zalo_api.texts("zchat-9")
         assert await count(direct, InboxEvent) == 0
-        z_api.push(event("zchat-9", text="/tiendo"))
+        zalo_api.push(event("zchat-9", text="/tiendo"))
         for _ in range(200):
-            if len(z_api.texts("zchat-9")) > 2 and not await count(direct, InboxEvent):
+            if len(zalo_api.texts("zchat-9")) > 2 and not await count(direct, InboxEvent):
                 break
             await asyncio.sleep(0.05)
         assert await count(direct, InboxEvent) == 0

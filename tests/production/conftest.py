@@ -2,52 +2,17 @@
 under test migrate it themselves, several at once), the Telegram stand-in, a cluster of
 real processes that is always shut down."""
 
-import asyncio
-import os
-import uuid
-
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from storage import db
-from tests.conftest import PG_DEFAULT, _pg_admin_dsn
 from tests.production.cluster import Cluster
-from tests.standins.telegram_api import TelegramStandIn
-
-
-async def _create(base: str, name: str) -> None:
-    dsn, _ = _pg_admin_dsn(base)
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop(base: str, name: str) -> None:
-    dsn, _ = _pg_admin_dsn(base)
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+from tests.support import pg
 
 
 @pytest.fixture
 def empty_pg():
     """A new, empty (not migrated) Postgres database for this test; dropped after it."""
-    base = os.environ.get("TEST_DATABASE_URL", PG_DEFAULT)
-    name = f"hocai_prod_{uuid.uuid4().hex[:10]}"
-    try:
-        asyncio.run(_create(base, name))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as e:
-        reason = f"Postgres unreachable at {make_url(base).host}:{make_url(base).port}: {e!r}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: Postgres tests are required)")
-        pytest.skip(reason)
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_drop(base, name))
+    yield from pg.database_for_tests("hocai_prod", migrate=False)
 
 
 @pytest.fixture
@@ -59,11 +24,8 @@ async def pg_sessions(empty_pg):
 
 
 @pytest.fixture
-async def api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(telegram_api):
+    return telegram_api
 
 
 @pytest.fixture

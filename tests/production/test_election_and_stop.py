@@ -151,24 +151,24 @@ async def test_the_migration_lock_lets_processes_start_together(empty_pg):
 async def test_a_stopping_polling_service_finishes_the_updates_it_fetched(tutor, catalog):
     from bot.channels.telegram.service import TelegramService
     from tests.production.test_updates import SlowStandIn
+    from tests.support.standins import running
     from tests.telegram.conftest import make_settings
     from tests.telegram.tg import TgChat
 
     api = SlowStandIn()
     api.delay = 0.3  # each reply takes a while to reach "Telegram"
-    await api.start()
-    service = TelegramService(make_settings(api, mode="polling"), tutor)
-    try:
-        await service.start()
-        learner = TgChat(api, None, catalog, chat_id=4401)
-        api.push_update(learner.message_update(text="/start"))
-        await wait_until(lambda: api.received("sendMessage") > 0, "the answer began", 10)
-        await service.stop()  # SIGTERM while the update is being answered
-        replies = api.called("sendMessage", chat_id=4401, ok=True)
-        assert len(replies) == 2  # the whole answer went out before the stop returned
-    finally:
-        await service.stop()
-        await api.stop()
+    async with running(api):
+        service = TelegramService(make_settings(api, mode="polling"), tutor)
+        try:
+            await service.start()
+            learner = TgChat(api, None, catalog, chat_id=4401)
+            api.push_update(learner.message_update(text="/start"))
+            await wait_until(lambda: api.received("sendMessage") > 0, "the answer began", 10)
+            await service.stop()  # SIGTERM while the update is being answered
+            replies = api.called("sendMessage", chat_id=4401, ok=True)
+            assert len(replies) == 2  # the whole answer went out before the stop returned
+        finally:
+            await service.stop()
 
 
 def test_the_lock_connection_uses_asyncpg_s_form_of_the_url():

@@ -21,6 +21,7 @@ from tests.faults.proxy import FaultProxy
 from tests.production.cluster import wait_until
 from tests.production.test_updates import Delivery, replies
 from tests.production.test_workers import GatedStandIn
+from tests.support.standins import running
 from tests.telegram.tg import TgChat
 
 LEARNERS = 10
@@ -29,10 +30,8 @@ SAYS = ["/start", "/trogiup", "/tiendo", "/hoc", "/menu", "/trogiup"]
 
 @pytest.fixture
 async def api():
-    standin = GatedStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+    async with running(GatedStandIn()) as standin:
+        yield standin
 
 
 @pytest.fixture

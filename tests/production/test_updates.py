@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.production.cluster import Proc, wait_until, webhook_post
 from tests.standins.telegram_api import TelegramStandIn
+from tests.support.standins import running
 from tests.telegram.tg import TgChat
 
 LEARNERS = 12
@@ -39,10 +40,8 @@ class SlowStandIn(TelegramStandIn):
 
 @pytest.fixture
 async def api():
-    standin = SlowStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+    async with running(SlowStandIn()) as standin:
+        yield standin
 
 
 def replies(api, chat_id: int) -> list[tuple[str, str]]:

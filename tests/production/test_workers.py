@@ -22,6 +22,7 @@ from bot.messages import Outbound
 from storage.models import Learner, OutboxMessage, OutboxStatus
 from tests.production.cluster import wait_until
 from tests.standins.telegram_api import TelegramStandIn
+from tests.support.standins import running
 
 REMINDED = range(7100, 7140)  # 40 learners with a reminder due now
 ANNOUNCED = range(7200, 7260)  # 60 queued announcements
@@ -52,10 +53,8 @@ class GatedStandIn(TelegramStandIn):
 
 @pytest.fixture
 async def api():
-    standin = GatedStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+    async with running(GatedStandIn()) as standin:
+        yield standin
 
 
 async def queue_work(sessions) -> None:

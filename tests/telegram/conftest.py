@@ -24,11 +24,8 @@ def make_settings(api: TelegramStandIn, mode: str = "webhook", **extra) -> Setti
 
 
 @pytest.fixture
-async def api():
-    standin = TelegramStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(telegram_api):
+    return telegram_api
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from bot.admin import leaderboard
 from bot.engine import Tutor
 from storage.models import Learner, StaffRole, TargetBase, Unit
+from tests.support.clock import Clock
 from tests.transcript import Chat
 
 COMMUNE_A, COMMUNE_B, COMMUNE_C = 1840, 1843, 1849  # Đức Xuân, Bắc Kạn, Phong Quang
@@ -26,14 +27,6 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = vn(3, 10)  # Thursday 03/12/2026 10:00
 
 
-class Clock:
-    def __init__(self, now: datetime = NOW):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture(autouse=True)
 def _fresh_rank_cache():
     leaderboard.clear_cache()
@@ -43,7 +36,7 @@ def _fresh_rank_cache():
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from storage.models import OutboxMessage
 from tests.admin.conftest import app, clean, client, open_session, settings  # noqa: F401
-from tests.thidua.conftest import NAME_A, NAME_B, NOW, STAFF_A, Clock
+from tests.support.clock import Clock
+from tests.thidua.conftest import NAME_A, NAME_B, NOW, STAFF_A
 
 
 @pytest.fixture

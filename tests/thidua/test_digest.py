@@ -75,7 +75,7 @@ async def test_the_worker_tick_sends_it(sessions, catalog, province):
     from bot.config import Settings
     from bot.engine import Tutor
     from bot.worker import Worker
-    from tests.thidua.conftest import Clock
+    from tests.support.clock import Clock
 
     settings = Settings(_env_file=None, public_base_url="https://hocai.example.vn/")
     worker = Worker(settings, Tutor(sessions, catalog, clock=Clock(vn(7, 8, 3))), {})

@@ -10,7 +10,7 @@ from bot.engine import Tutor
 from bot.tutor import prompts as P
 from bot.tutor.answerer import Answerer
 from bot.tutor.llm import ChatModel
-from tests.standins.openai_api import API_KEY, MODEL, OpenAIStandIn
+from tests.standins.openai_api import API_KEY, MODEL
 from tests.transcript import Chat
 
 HERE = Path(__file__).parent
@@ -26,11 +26,8 @@ def adversarial() -> list[dict]:
 
 
 @pytest.fixture
-async def standin():
-    server = OpenAIStandIn()
-    await server.start()
-    yield server
-    await server.stop()
+def standin(openai_api):
+    return openai_api
 
 
 @pytest.fixture(scope="session")

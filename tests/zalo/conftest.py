@@ -37,11 +37,8 @@ def make_service(api: ZaloStandIn, tutor, mode: str = "webhook", **extra) -> Zal
 
 
 @pytest.fixture
-async def api():
-    standin = ZaloStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(zalo_api):
+    return zalo_api
 
 
 @pytest.fixture

@@ -9,18 +9,11 @@ from bot import outbox
 from bot.dispatcher import Dispatcher
 from bot.messages import Choice, Outbound
 from storage.models import OutboxMessage, OutboxStatus
+from tests.support.clock import Clock
 from tests.zalo.zl import ZaloLearner
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 REMINDER = Outbound("🔔 Đến giờ học rồi!", (Choice("Học tiếp", "n"), Choice("Về menu", "m")))
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 async def queue(sessions, chat_ids: list[str]) -> None:
@@ -46,7 +39,7 @@ async def test_a_reminder_arrives_numbered_and_typing_1_continues(
 ):
     await learner.onboard()
     await queue(sessions, [learner.chat_id])
-    dispatcher = Dispatcher(sessions, {"zalo": service}, {"zalo": 0}, clock=Clock())
+    dispatcher = Dispatcher(sessions, {"zalo": service}, {"zalo": 0}, clock=Clock(NOW))
     assert await dispatcher.run_once() == 1
     assert await statuses(sessions) == {OutboxStatus.sent: 1}
     (text,) = api.texts(learner.chat_id, len(api.sent) - 1)
@@ -59,7 +52,7 @@ async def test_a_429_pauses_the_channel_and_every_message_arrives_once(api, serv
     chats = [f"z-{i}" for i in range(5)]
     await queue(sessions, chats)
     api.fail("sendMessage", 429, "Quota exceeded", times=2)
-    clock = Clock()
+    clock = Clock(NOW)
     dispatcher = Dispatcher(sessions, {"zalo": service}, {"zalo": 0}, clock=clock)
     for _ in range(10):
         if not await dispatcher.run_once():
@@ -75,7 +68,7 @@ async def test_a_429_pauses_the_channel_and_every_message_arrives_once(api, serv
 async def test_a_refused_message_is_not_retried(api, service, sessions):
     await queue(sessions, ["z-1"])
     api.fail("sendMessage", 400, "text is invalid", times=1)
-    dispatcher = Dispatcher(sessions, {"zalo": service}, {"zalo": 0}, clock=Clock())
+    dispatcher = Dispatcher(sessions, {"zalo": service}, {"zalo": 0}, clock=Clock(NOW))
     await dispatcher.run_once()
     assert await statuses(sessions) == {OutboxStatus.failed: 1}
     assert len(api.called("sendMessage")) == 1

@@ -17,9 +17,6 @@ from bot.engine import Tutor
 from bot.web.app import create_app
 from lessons.limits import QUIZ_DRAW
 from tests.standins.telegram_api import TOKEN as TG_TOKEN
-from tests.standins.telegram_api import TelegramStandIn
-from tests.standins.zalo_api import ZaloStandIn
-from tests.standins.zalo_oa_api import ZaloOAStandIn
 from tests.telegram.tg import TgChat
 from tests.telegram.tg import webhook_delivery as tg_delivery
 from tests.zalo.conftest import FAST, SECRET, make_settings
@@ -154,12 +151,11 @@ async def run_oa(learner: OALearner, steps) -> list[set[str]]:
     return seen
 
 
-async def test_console_telegram_zalo_and_the_oa_show_the_same_words(sessions, catalog):
+async def test_console_telegram_zalo_and_the_oa_show_the_same_words(
+    sessions, catalog, telegram_api, zalo_api, zalo_oa_api
+):
     steps = script(catalog)
-    tg_api, zalo_api, oa_api = TelegramStandIn(), ZaloStandIn(), ZaloOAStandIn()
-    await tg_api.start()
-    await zalo_api.start()
-    await oa_api.start()
+    tg_api, oa_api = telegram_api, zalo_oa_api
     tg_settings = Settings(
         _env_file=None,
         telegram_bot_token=TG_TOKEN,
@@ -191,9 +187,6 @@ async def test_console_telegram_zalo_and_the_oa_show_the_same_words(sessions, ca
         await tg.stop()
         await zalo.stop()
         await oa.stop()
-        await tg_api.stop()
-        await zalo_api.stop()
-        await oa_api.stop()
 
     assert len(console_seen) == len(tg_seen) == len(zalo_seen) == len(oa_seen) == len(steps)
     earlier: set[str] = set()

@@ -44,11 +44,8 @@ def make_service(api, tutor, **kw) -> ZaloOAService:
 
 
 @pytest.fixture
-async def api():
-    standin = ZaloOAStandIn()
-    await standin.start()
-    yield standin
-    await standin.stop()
+def api(zalo_oa_api):
+    return zalo_oa_api
 
 
 @pytest.fixture
