@@ -73,6 +73,7 @@ class Delivery:
         self.engine_posts = 0  # posts answered 200 (each reached the engine)
         self.both = 0  # updates sent to both processes
         self.retries = 0
+        self.unavailable = 0  # posts answered 503 (the database was out of reach)
 
     async def __call__(self, update: dict) -> None:
         i = next(self.n)
@@ -97,6 +98,7 @@ class Delivery:
                 return False
             raise
         if response.status_code >= 500 and retry:
+            self.unavailable += response.status_code == 503
             return False
         assert response.status_code == 200, response.text
         self.engine_posts += 1
