@@ -186,9 +186,9 @@ async def seed(sessions, n: int) -> float:
 
 async def one_run(sessions, catalog, service, standin, n, rate, concurrency, profile):
     """Queue one broadcast to everyone, send it at `rate` (0: uncapped); the numbers."""
-    from bot import broadcasts
     from bot.admin.roles import PROVINCE, Principal, Role
-    from bot.dispatcher import Dispatcher
+    from bot.outreach import broadcasts
+    from bot.outreach.dispatcher import Dispatcher
     from storage.types import utcnow
 
     who = Principal(Role.admin, "telegram", "900", PROVINCE)

@@ -206,8 +206,8 @@ async def seed(url: str, n: int, due: int, seed_value: int) -> dict:
 async def measure(url: str, kind: str, due: int) -> dict:
     from sqlalchemy import event, func, select, text
 
-    from bot import reminders
     from bot.config import LESSONS_DIR
+    from bot.outreach import reminders
     from lessons.loader import load_or_raise
     from storage import db
     from storage.models import Learner

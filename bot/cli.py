@@ -62,8 +62,8 @@ def _lessons(args) -> int:
 
 
 async def _chat(args) -> int:
-    from bot.app import open_tutor
     from bot.channels import console
+    from bot.process.wiring import open_tutor
 
     async with open_tutor(get_settings()) as tutor:
         await console.run(tutor, user_id=args.user, display_name=args.name)
@@ -71,7 +71,7 @@ async def _chat(args) -> int:
 
 
 async def _run(args) -> int:
-    from bot.runner import run
+    from bot.process.runner import run
 
     return await run(get_settings())
 
@@ -239,11 +239,11 @@ def _dispatch(args) -> int:
     if args.cmd == "run":
         return run_service(_run(args))
     if args.cmd == "worker":
-        from bot.runner import work
+        from bot.process.runner import work
 
         return run_service(work(get_settings()))
     if args.cmd == "serve":
-        from bot.runner import serve
+        from bot.process.runner import serve
 
         return run_service(serve(get_settings()))
     if args.cmd == "ask":

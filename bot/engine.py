@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
-from bot import metrics, reminders, schedule
+from bot import metrics
 from bot.certificates import service as certificates
 from bot.failures import Unavailable, is_infrastructure
 from bot.flows import (
@@ -47,7 +47,7 @@ from bot.flows.ask import ASK_PROMPT
 from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
 from bot.messages import Choice, Inbound, Outbound
-from bot.outreach import replies
+from bot.outreach import reminders, replies, schedule
 from bot.textutil import MAX_INPUT_CHARS, clean, fold, has_letters_or_digits
 from bot.tutor.answerer import Answerer
 from lessons.loader import Catalog

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import outbox, reminders
 from bot.channels.telegram.service import TelegramService
-from bot.dispatcher import Dispatcher
 from bot.messages import Choice, Outbound
+from bot.outreach import outbox, reminders
+from bot.outreach.dispatcher import Dispatcher
 from storage.models import Learner, LearnerStatus, OutboxMessage, OutboxStatus
 from tests.support.clock import Clock
 from tests.telegram.conftest import make_settings
@@ -243,7 +243,7 @@ async def test_stopped_while_following_hands_back_every_row_not_begun(sessions, 
 
 
 async def test_the_worker_queues_and_sends_a_due_reminder(sessions, tutor, api, telegram):
-    from bot.worker import Worker
+    from bot.process.worker import Worker
 
     async with sessions() as s, s.begin():
         s.add(

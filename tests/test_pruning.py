@@ -16,7 +16,7 @@ from bot.channels.zalo.constants import GROUP_NOTE_KEY as ZALO_GROUP_NOTE
 from bot.config import Settings
 from bot.engine import Tutor
 from bot.messages import Inbound
-from bot.worker import Worker
+from bot.process.worker import Worker
 from storage.models import ProcessedUpdate
 from storage.repository import DuplicateUpdate, Repository, prune_processed_updates
 from storage.types import utcnow

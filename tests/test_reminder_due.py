@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from alembic.script import ScriptDirectory
 from sqlalchemy import bindparam, select, text, update
 
-from bot import reminders
 from bot.engine import Tutor
+from bot.outreach import reminders
 from storage import db
 from storage.models import Learner, LearnerStatus, ReminderDue
 from storage.types import UTCDateTime

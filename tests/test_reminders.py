@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import outbox, reminders, schedule
 from bot.engine import Tutor
+from bot.outreach import outbox, reminders, schedule
 from storage import db
 from storage.models import Learner, LearnerStatus, OutboxMessage, ReviewItem
 from tests.support.clock import Clock
@@ -238,7 +238,7 @@ async def test_the_worker_goes_on_after_a_batch_that_queues_nothing(sessions, ca
     """A whole batch of learners who studied today queues nothing; the learners due after
     them still get their reminders in the same worker tick."""
     from bot.config import Settings
-    from bot.worker import Worker
+    from bot.process.worker import Worker
 
     today = vn(26, 20).astimezone(schedule.VN).date().isoformat()
     async with sessions() as s, s.begin():

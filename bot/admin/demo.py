@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot import communes, policy
 from bot.admin import leaderboard, milestones
-from bot.schedule import VN
+from bot.outreach.schedule import VN
 from lessons.limits import LEARNER_GROUPS
 from lessons.loader import Catalog
 from storage.models import (

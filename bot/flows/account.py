@@ -3,11 +3,12 @@
 import re
 
 from bot import actions as A
-from bot import communes, schedule
+from bot import communes
 from bot.certificates import service as certificates
 from bot.flows.common import TO_MENU, menu
 from bot.flows.context import Context
 from bot.messages import Choice, Outbound
+from bot.outreach import schedule
 from lessons.limits import LEARNER_GROUPS
 
 CHANNEL_NAMES = {

@@ -21,7 +21,6 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot import actions as A
-from bot import broadcasts as bc
 from bot import communes
 from bot.admin.roles import (
     Forbidden,
@@ -36,6 +35,7 @@ from bot.flows.common import TO_MENU, menu
 from bot.flows.context import Context
 from bot.flows.onboarding import STATES as ONBOARDING_STATES
 from bot.messages import Choice, Outbound
+from bot.outreach import broadcasts as bc
 from bot.textutil import vn_number
 from lessons.limits import LEARNER_GROUPS
 from storage.models import Broadcast, Unit

@@ -13,7 +13,7 @@ from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.quiz import question_message, shuffled_options, verdict
 from bot.messages import Choice, Outbound
-from bot.schedule import local_day
+from bot.outreach.schedule import local_day
 from storage.models import ReviewItem
 
 INTERVALS = {1: timedelta(days=1), 2: timedelta(days=3), 3: timedelta(days=7)}

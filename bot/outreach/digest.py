@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import communes, outbox, schedule
+from bot import communes
 from bot.admin import leaderboard
 from bot.admin.leaderboard import Board, MarkRow
 from bot.admin.roles import PROVINCE, Scope, scope_filter
 from bot.messages import Outbound
-from bot.outreach import stalled
+from bot.outreach import outbox, schedule, stalled
 from bot.textutil import vn_number
 from storage.models import OutboxMessage, StaffRole, Unit
 

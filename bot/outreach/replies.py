@@ -6,7 +6,7 @@ A reply row is written as 'sending', leased to that process for REPLY_LEASE_SECO
 (the chat refused us), or 'pending' with the messages that did not go (the dispatcher
 retries them with its back-off). A process that dies between the commit and the mark
 leaves the row 'sending'; when its lease runs out the outbox dispatcher of the worker
-(bot/dispatcher.py) claims it like any other row and sends it: the sweeper is the
+(bot/outreach/dispatcher.py) claims it like any other row and sends it: the sweeper is the
 dispatcher, nothing new runs for it. Marks are group-committed (one transaction for the
 marks that arrive while the previous one commits), so the cost per update is one INSERT
 in the update's own transaction and a share of one UPDATE, plus one more for each
@@ -29,9 +29,9 @@ from time import monotonic
 from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import outbox
 from bot.failures import is_infrastructure
 from bot.messages import Outbound
+from bot.outreach import outbox
 from storage.models import OutboxMessage, OutboxStatus
 from storage.types import utcnow
 

@@ -25,10 +25,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import actions as A
-from bot import outbox, schedule
 from bot.admin.reports import learner_conditions
 from bot.admin.roles import Principal, Scope, scope_filter
 from bot.messages import Choice, Outbound
+from bot.outreach import outbox, schedule
 from lessons.loader import Catalog
 from storage.models import (
     AuditLog,

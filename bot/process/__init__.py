@@ -1,1 +1,2 @@
-"""Process start-up and wiring (the runner, the worker and leader live beside it)."""
+"""Processes: the runner (console, poll, webhook, serve), the worker, the leader lock
+and the wiring that opens the tutor on a database (wiring.py)."""

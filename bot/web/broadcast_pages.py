@@ -12,7 +12,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import or_
 
-from bot import broadcasts
 from bot import communes as communes_mod
 from bot.admin import staff
 from bot.admin.roles import (
@@ -24,6 +23,7 @@ from bot.admin.roles import (
     may_manage_broadcast,
     narrow,
 )
+from bot.outreach import broadcasts
 from bot.web.admin_common import state
 from bot.web.dashboard import _check_csrf, caller, page
 from storage.models import Broadcast, OutboxStatus

@@ -141,8 +141,8 @@ COVERED = {
 async def people(sessions, demo, catalog, settings):
     from datetime import timedelta
 
-    from bot import broadcasts
     from bot.admin.roles import principal_for
+    from bot.outreach import broadcasts
     from storage.models import Learner
     from storage.types import utcnow
 

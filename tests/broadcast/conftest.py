@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import broadcasts
 from bot.channels.telegram.service import TelegramService
-from bot.dispatcher import Dispatcher
 from bot.engine import Tutor
+from bot.outreach import broadcasts
+from bot.outreach.dispatcher import Dispatcher
 from storage.models import Broadcast, Learner, OutboxMessage, StaffRole, Unit
 from tests.support.clock import Clock
 from tests.telegram.conftest import make_settings

@@ -5,9 +5,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import broadcasts
 from bot.admin.roles import principal_for
 from bot.config import Settings
+from bot.outreach import broadcasts
 from bot.web.app import create_app
 from storage.models import AuditLog, StaffRole
 from tests.admin.conftest import SECRET, open_session

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import broadcasts, outbox
 from bot.admin.roles import PROVINCE, Principal, Role
-from bot.dispatcher import Dispatcher
 from bot.messages import Outbound
+from bot.outreach import broadcasts, outbox
+from bot.outreach.dispatcher import Dispatcher
 from storage.models import Broadcast, Learner, OutboxMessage, OutboxStatus
 from tests.broadcast.conftest import (
     ADMIN,
@@ -214,7 +214,7 @@ async def test_rows_of_a_cancelled_broadcast_already_claimed_are_not_sent(
 async def test_the_worker_sends_a_broadcast_by_itself(
     sessions, catalog, tutor, api, telegram, province, staff_a
 ):
-    from bot.worker import Worker
+    from bot.process.worker import Worker
     from tests.broadcast.conftest import A_LEARNERS, compose
     from tests.telegram.conftest import make_settings
 
@@ -241,10 +241,10 @@ async def test_the_worker_sends_a_broadcast_by_itself(
 
 WORKER = """
 import asyncio, sys
-from bot.app import open_tutor
+from bot.process.wiring import open_tutor
 from bot.channels.telegram.service import TelegramService
 from bot.config import get_settings
-from bot.worker import Worker
+from bot.process.worker import Worker
 
 async def main():
     settings = get_settings()
@@ -323,7 +323,7 @@ def test_the_rate_limiter_never_exceeds_its_rate_and_catches_up(rate):
     one-second window holds more than the rate, and lateness is caught up (≥95%)."""
     import random
 
-    from bot.dispatcher import RateLimiter
+    from bot.outreach.dispatcher import RateLimiter
 
     now = [100.0]
     limiter = RateLimiter(rate, monotonic=lambda: now[0])

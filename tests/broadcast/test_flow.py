@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 
 from bot import actions as A
-from bot import broadcasts
+from bot.outreach import broadcasts
 from storage.models import AuditLog, Learner, OutboxStatus, StaffRole
 from tests.broadcast.conftest import (
     A_LEARNERS,
@@ -74,7 +74,7 @@ async def test_staff_announce_a_class_to_their_commune(
 
 
 async def test_progress_while_sending(staff_a, sessions, catalog, clock, api, telegram):
-    from bot.dispatcher import Dispatcher
+    from bot.outreach.dispatcher import Dispatcher
 
     await compose(staff_a, CLASS)
     await staff_a.tap("Tất cả người học")
@@ -236,7 +236,7 @@ async def test_cancel_a_scheduled_broadcast(staff_a, sessions, catalog, clock, a
 
 
 async def test_cancel_a_running_broadcast(staff_a, sessions, catalog, clock, api, telegram):
-    from bot.dispatcher import Dispatcher
+    from bot.outreach.dispatcher import Dispatcher
 
     await compose(staff_a, CLASS)
     await staff_a.tap("Tất cả người học")

@@ -3,7 +3,7 @@ others are skipped, and the author's report says how many and why."""
 
 from datetime import timedelta
 
-from bot.dispatcher import Dispatcher
+from bot.outreach.dispatcher import Dispatcher
 from storage.models import OutboxStatus
 from tests.broadcast.conftest import ADMIN, all_broadcasts, learner, outbox_rows, run_ticks
 from tests.broadcast.test_delivery import TEXT, broadcast_to_all

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.telegram.service import TelegramService
-from bot.dispatcher import Dispatcher
 from bot.flows import onboarding
+from bot.outreach.dispatcher import Dispatcher
 from bot.web.app import create_app
 from storage.models import OutboxMessage, OutboxStatus, ProcessedUpdate
 from tests.standins.zalo_api import event

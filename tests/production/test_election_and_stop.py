@@ -1,4 +1,4 @@
-"""The leader lock (bot/leader.py) in one process, and the stop semantics of the
+"""The leader lock (bot/process/leader.py) in one process, and the stop semantics of the
 dispatcher and the worker that SIGTERM relies on."""
 
 import asyncio
@@ -8,13 +8,13 @@ import asyncpg
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox
 from bot.channels.base import Delivery
 from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.leader import LeaderLock, asyncpg_dsn, lead
 from bot.messages import Outbound
-from bot.runner import WorkerRole
+from bot.outreach import outbox
+from bot.outreach.dispatcher import Dispatcher
+from bot.process.leader import LeaderLock, asyncpg_dsn, lead
+from bot.process.runner import WorkerRole
 from storage import db
 from storage.models import OutboxMessage, OutboxStatus
 from storage.types import utcnow

@@ -137,7 +137,11 @@ def test_the_image_install_steps_in_a_fresh_virtualenv(tmp_path):
     }
     python = str(venv / "bin" / "python")
     imported = run(
-        [python, "-c", "import bot.web.app, bot.leader, bot.metrics; print(bot.web.app.__file__)"],
+        [
+            python,
+            "-c",
+            "import bot.web.app, bot.process.leader, bot.metrics; print(bot.web.app.__file__)",
+        ],
         env,
         cwd=app,
     )

@@ -17,8 +17,8 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from bot import outbox
 from bot.messages import Outbound
+from bot.outreach import outbox
 from storage.models import Learner, OutboxMessage, OutboxStatus
 from tests.production.cluster import wait_until
 from tests.standins.telegram_api import TelegramStandIn

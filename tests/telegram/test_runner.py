@@ -6,7 +6,7 @@ import socket
 import httpx
 
 from bot.channels.telegram.service import TelegramService
-from bot.runner import configured_channels, serve_channels
+from bot.process.runner import configured_channels, serve_channels
 from tests.telegram.conftest import SECRET, make_settings
 from tests.telegram.tg import TgChat
 

@@ -74,7 +74,7 @@ async def test_two_workers_ticking_at_once_queue_each_digest_once(sessions, prov
 async def test_the_worker_tick_sends_it(sessions, catalog, province):
     from bot.config import Settings
     from bot.engine import Tutor
-    from bot.worker import Worker
+    from bot.process.worker import Worker
     from tests.support.clock import Clock
 
     settings = Settings(_env_file=None, public_base_url="https://hocai.example.vn/")

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import outbox
-from bot.dispatcher import Dispatcher
 from bot.messages import Choice, Outbound
+from bot.outreach import outbox
+from bot.outreach.dispatcher import Dispatcher
 from storage.models import OutboxMessage, OutboxStatus
 from tests.support.clock import Clock
 from tests.zalo.zl import ZaloLearner

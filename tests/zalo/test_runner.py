@@ -7,7 +7,7 @@ import socket
 import httpx
 
 from bot.channels.zalo.service import ZaloService
-from bot.runner import configured_channels, serve_channels
+from bot.process.runner import configured_channels, serve_channels
 from tests.zalo.conftest import SECRET, make_settings
 from tests.zalo.zl import SECRET_HEADER, ZaloLearner
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot import outbox
-from bot.dispatcher import Dispatcher
 from bot.messages import Choice, Outbound
+from bot.outreach import outbox
+from bot.outreach.dispatcher import Dispatcher
 from storage.models import Learner, LearnerStatus, OutboxMessage, OutboxStatus
 from storage.types import utcnow
 from tests.zalo_oa.oa import OALearner

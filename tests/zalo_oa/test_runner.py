@@ -4,7 +4,7 @@ our token (not before `connect`)."""
 import httpx
 
 from bot.channels.zalo_oa.service import ZaloOAService
-from bot.runner import configured_channels, senders
+from bot.process.runner import configured_channels, senders
 from bot.web.app import create_app
 from tests.zalo_oa.conftest import connect, make_settings
 

@@ -15,7 +15,7 @@ to the Bot API stand-in, 32 calls in flight, on the 2-core benchmark machine
 aiogram 0.65-0.68 ms, this module 0.23-0.32 ms, httpx's AsyncClient 3.4-3.8 ms (its
 connection pool does badly with 32 requests in flight). In the broadcast benchmark the
 dispatcher went from 1.0-1.3 ms of CPU per message to about 0.65 (with the cheaper group
-commit in bot/dispatcher.py).
+commit in bot/outreach/dispatcher.py).
 
 So a sendMessage here is one JSON POST on a shared aiohttp ClientSession, to the URL
 aiogram would use (`TelegramAPIServer.from_base`), with the same fields aiogram sends

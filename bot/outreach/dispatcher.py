@@ -39,10 +39,11 @@ from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import metrics, outbox
-from bot.broadcasts import body
+from bot import metrics
 from bot.channels.base import Delivery, Sender
 from bot.messages import Outbound
+from bot.outreach import outbox
+from bot.outreach.broadcasts import body
 from storage.models import (
     Broadcast,
     BroadcastStatus,

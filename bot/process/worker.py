@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import reminders
 from bot.channels.base import Sender
 from bot.config import Settings, parse_quiet_hours
-from bot.dispatcher import Dispatcher
 from bot.engine import Tutor
+from bot.outreach import reminders
+from bot.outreach.dispatcher import Dispatcher
 
 log = logging.getLogger("hocai.worker")
 
@@ -58,7 +58,7 @@ class Worker:
         # Broadcasts: start the due ones, queue recipients a batch per transaction, finish
         # and report the decided ones. A broadcast keeps at most two ticks' worth of sends
         # pending, so reminders queued meanwhile are not held back behind all of it.
-        from bot import broadcasts
+        from bot.outreach import broadcasts
 
         s = self.settings
         rates = (s.telegram_rate, s.zalo_rate)

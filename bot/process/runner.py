@@ -4,7 +4,7 @@
   admin API, /healthz, /readyz, /metrics. Any number behind a load balancer (webhook
   mode; a polling channel must run in one process only).
 - `hocai worker`: the scheduler tick and the outbox dispatcher, plus /healthz, /readyz and
-  /metrics on WEB_PORT. On Postgres the workers elect one leader (bot/leader.py); the
+  /metrics on WEB_PORT. On Postgres the workers elect one leader (bot/process/leader.py); the
   others stand by. On SQLite there is one process and no election.
 - `hocai run`: both in one process (small deployments; the console chat without tokens).
   Its worker half takes the same leader lock, so a `run` and a `worker` never both send.
@@ -22,11 +22,11 @@ import signal
 from collections.abc import Iterator
 
 from bot import metrics
-from bot.app import open_tutor
 from bot.channels.base import ChannelService, Sender
 from bot.config import Settings
 from bot.engine import Tutor
-from bot.worker import Worker
+from bot.process.wiring import open_tutor
+from bot.process.worker import Worker
 from storage import db
 
 log = logging.getLogger("hocai.runner")
@@ -85,7 +85,7 @@ class WorkerRole:
             finally:
                 self._set_leading(False)
             return
-        from bot.leader import LeaderLock, lead
+        from bot.process.leader import LeaderLock, lead
 
         lock = LeaderLock(
             self.settings.database_url,

@@ -21,8 +21,9 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
-from bot import metrics, outbox, schedule
+from bot import metrics
 from bot.messages import Choice, Outbound
+from bot.outreach import outbox, schedule
 from lessons.loader import Catalog
 from lessons.schema import Lesson
 from storage.models import Learner, LearnerStatus, LessonProgress, ReminderDue, ReviewItem

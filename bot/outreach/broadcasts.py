@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import communes, outbox, policy
+from bot import communes, policy
 from bot.admin.roles import (
     Filter,
     Forbidden,
@@ -54,7 +54,8 @@ from bot.channels.zalo import constants as zalo
 from bot.channels.zalo_oa import constants as zalo_oa
 from bot.config import Settings
 from bot.messages import Outbound
-from bot.schedule import VN
+from bot.outreach import outbox
+from bot.outreach.schedule import VN
 from bot.textutil import fold, vn_number
 from lessons.limits import LEARNER_GROUPS
 from lessons.loader import Catalog
