@@ -42,9 +42,10 @@ from bot.flows import (
     practice,
     review,
     staff,
+    steps,
 )
 from bot.flows.ask import ASK_PROMPT
-from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
+from bot.flows.common import EMPTY, ERROR, STALE, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
 from bot.messages import Choice, Inbound, Outbound
 from bot.outreach import reminders, replies, schedule
@@ -399,7 +400,7 @@ class Tutor:
         payload = ":".join((act.verb, *act.args))
         match act.verb:
             case A.MENU:
-                if ctx.learner.state not in (*learning.IN_LESSON, "exam", "review"):
+                if ctx.learner.state not in (*steps.IN_LESSON, "exam", "review"):
                     ctx.goto("menu")
                 return [menu()]
             case A.PRACTICE_EXAMPLE if len(act.args) == 1:
@@ -455,13 +456,13 @@ class Tutor:
 
     def _refuse(self, ctx: Context) -> list[Outbound]:
         if ctx.learner.state in onboarding.STATES:
-            return [learning.STALE, *onboarding.current_step(ctx)]
-        return learning.refuse(ctx)
+            return [STALE, *onboarding.current_step(ctx)]
+        return steps.refuse(ctx)
 
     async def _practice(self, ctx: Context, lesson_id: str, example: bool) -> list[Outbound]:
         lesson = self.catalog.lessons.get(lesson_id)
         if ctx.learner.state != "practice" or ctx.data.get("lesson") != lesson_id or not lesson:
-            return learning.refuse(ctx)
+            return steps.refuse(ctx)
         after = len(lesson.cards) + 1
         if example:
             return [practice.example(lesson, after)]
@@ -480,7 +481,7 @@ class Tutor:
             if found:
                 return [glossary.entry(found)]
         reply = await self.answerer.ask(ctx)
-        if state in (*learning.IN_LESSON, "exam"):
+        if state in (*steps.IN_LESSON, "exam"):
             back = Choice(
                 "Quay lại bài kiểm tra" if state == "exam" else "Quay lại bài",
                 A.EXAM if state == "exam" else A.CONTINUE,

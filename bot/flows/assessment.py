@@ -13,8 +13,8 @@ from bot.admin import milestones
 from bot.flows import certificate
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
-from bot.flows.learning import refuse
 from bot.flows.quiz import question_message, shuffled_options, verdict
+from bot.flows.steps import refuse
 from bot.messages import Choice, Outbound
 from lessons.schema import Question
 from storage.models import Assessment, AssessmentAnswer

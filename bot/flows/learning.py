@@ -4,9 +4,10 @@ from bot import actions as A
 from bot import policy
 from bot.admin import leaderboard, milestones
 from bot.flows import practice, review
-from bot.flows.common import STALE, TO_MENU, menu
+from bot.flows.common import TO_MENU
 from bot.flows.context import Context
-from bot.flows.quiz import question_message, shuffled_options, verdict
+from bot.flows.quiz import shuffled_options, verdict
+from bot.flows.steps import IN_LESSON, card, current_step, question, refuse
 from bot.messages import Choice, Outbound
 from lessons.limits import QUIZ_DRAW
 from lessons.schema import Lesson
@@ -17,48 +18,10 @@ MISSED_LABEL = "Xem lại câu sai"
 AGAIN_LABEL = "Làm lại bài"
 
 
-def _header(ctx: Context, lesson: Lesson) -> str:
-    return f"📚 Bài {ctx.catalog.position(lesson.id)} · {lesson.title}"
-
-
-def _card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
-    n = len(lesson.cards)
-    label = "Tiếp ▶" if i + 1 < n else "Làm câu hỏi ▶"
-    return Outbound(
-        f"{_header(ctx, lesson)} ({i + 1}/{n})\n\n{lesson.cards[i]}",
-        (Choice(label, A.make(A.CARD, lesson.id, i + 1)),),
-    )
-
-
-def _question(ctx: Context, lesson: Lesson) -> Outbound:
-    d = ctx.data
-    q = lesson.question(d["qs"][d["q"]])
-    return question_message(
-        q,
-        d["order"][d["q"]],
-        d["q"] + 1,
-        len(d["qs"]),
-        lambda i: A.make(A.ANSWER, lesson.id, q.id, i),
-        {"lesson": lesson.id, "question": q.id},
-    )
-
-
-def current_step(ctx: Context) -> list[Outbound]:
-    """The card or question the learner is at, or the menu."""
-    lesson = ctx.catalog.lessons.get(ctx.data.get("lesson", ""))
-    if lesson is None:
-        return [menu()]
-    if ctx.learner.state == "lesson":
-        return [_card(ctx, lesson, ctx.data["card"])]
-    if ctx.learner.state == "practice":
-        return [practice.task_message(lesson, len(lesson.cards) + 1)]
-    return [_question(ctx, lesson)]
-
-
 async def open_lesson(ctx: Context, lesson: Lesson) -> list[Outbound]:
     await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)  # marks it started
     ctx.goto("lesson", lesson=lesson.id, card=0)
-    return [_card(ctx, lesson, 0)]
+    return [card(ctx, lesson, 0)]
 
 
 async def next_card(ctx: Context) -> list[Outbound]:
@@ -73,7 +36,7 @@ async def next_card(ctx: Context) -> list[Outbound]:
         return refuse(ctx)
     if i < n:
         ctx.goto("lesson", lesson=lesson.id, card=i)
-        return [_card(ctx, lesson, i)]
+        return [card(ctx, lesson, i)]
     if i == n and lesson.practice:
         ctx.goto("practice", lesson=lesson.id)
         return [practice.task_message(lesson, n + 1)]
@@ -92,7 +55,7 @@ async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
         attempt=progress.attempts,
         order=[shuffled_options(ctx, q) for q in drawn],
     )
-    return [_question(ctx, lesson)]
+    return [question(ctx, lesson)]
 
 
 async def answer(ctx: Context) -> list[Outbound]:
@@ -128,7 +91,7 @@ async def answer(ctx: Context) -> list[Outbound]:
     out = [Outbound(feedback, kind="feedback", meta={"lesson": lesson.id, "question": q.id})]
     if d["q"] + 1 < len(d["qs"]):
         ctx.goto("quiz", **{**d, "q": d["q"] + 1})
-        out.append(_question(ctx, lesson))
+        out.append(question(ctx, lesson))
         return out
     out.append(await _finish_lesson(ctx, lesson, d["attempt"]))
     return out
@@ -340,13 +303,3 @@ async def _commune_rank(ctx: Context) -> str | None:
         f"🏆 {mine.name} đứng thứ {mine.rank}/{len(board.communes)} trong tỉnh "
         "về tỷ lệ người học xong phần cơ bản."
     )
-
-
-IN_LESSON = ("lesson", "practice", "quiz")
-
-
-def refuse(ctx: Context) -> list[Outbound]:
-    """A stale or forged button: say so, show where the learner is, change nothing."""
-    if ctx.learner.state in IN_LESSON:
-        return [STALE, *current_step(ctx)]
-    return [STALE, menu()]

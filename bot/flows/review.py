@@ -8,10 +8,10 @@ A wrong review answer sends it back to box 1.
 from datetime import timedelta
 
 from bot import actions as A
-from bot.flows import learning  # module import: learning imports this module too
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.quiz import question_message, shuffled_options, verdict
+from bot.flows.steps import refuse
 from bot.messages import Choice, Outbound
 from bot.outreach.schedule import local_day
 from storage.models import ReviewItem
@@ -98,7 +98,7 @@ async def answer(ctx: Context) -> list[Outbound]:
     item_id, opt = ctx.action.args
     d = ctx.data
     if ctx.learner.state != "review":
-        return learning.refuse(ctx)
+        return refuse(ctx)
     if not item_id.isdigit() or d["items"][d["i"]] != int(item_id) or not opt.isdigit():
         return [Outbound("Nút này đã cũ nên mình bỏ qua."), await current(ctx)]
     item = await ctx.repo.review(int(item_id))

@@ -1,0 +1,58 @@
+"""Where a learner is in a lesson (a card, the practice, a quiz question), shown again,
+and the refusal of a stale or forged button. Learning, review and the assessment all
+refuse this way; living here, it keeps them from importing each other."""
+
+from bot import actions as A
+from bot.flows import practice
+from bot.flows.common import STALE, menu
+from bot.flows.context import Context
+from bot.flows.quiz import question_message
+from bot.messages import Choice, Outbound
+from lessons.schema import Lesson
+
+IN_LESSON = ("lesson", "practice", "quiz")
+
+
+def header(ctx: Context, lesson: Lesson) -> str:
+    return f"📚 Bài {ctx.catalog.position(lesson.id)} · {lesson.title}"
+
+
+def card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
+    n = len(lesson.cards)
+    label = "Tiếp ▶" if i + 1 < n else "Làm câu hỏi ▶"
+    return Outbound(
+        f"{header(ctx, lesson)} ({i + 1}/{n})\n\n{lesson.cards[i]}",
+        (Choice(label, A.make(A.CARD, lesson.id, i + 1)),),
+    )
+
+
+def question(ctx: Context, lesson: Lesson) -> Outbound:
+    d = ctx.data
+    q = lesson.question(d["qs"][d["q"]])
+    return question_message(
+        q,
+        d["order"][d["q"]],
+        d["q"] + 1,
+        len(d["qs"]),
+        lambda i: A.make(A.ANSWER, lesson.id, q.id, i),
+        {"lesson": lesson.id, "question": q.id},
+    )
+
+
+def current_step(ctx: Context) -> list[Outbound]:
+    """The card or question the learner is at, or the menu."""
+    lesson = ctx.catalog.lessons.get(ctx.data.get("lesson", ""))
+    if lesson is None:
+        return [menu()]
+    if ctx.learner.state == "lesson":
+        return [card(ctx, lesson, ctx.data["card"])]
+    if ctx.learner.state == "practice":
+        return [practice.task_message(lesson, len(lesson.cards) + 1)]
+    return [question(ctx, lesson)]
+
+
+def refuse(ctx: Context) -> list[Outbound]:
+    """A stale or forged button: say so, show where the learner is, change nothing."""
+    if ctx.learner.state in IN_LESSON:
+        return [STALE, *current_step(ctx)]
+    return [STALE, menu()]
