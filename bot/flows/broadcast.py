@@ -18,8 +18,6 @@ import re
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import select
-
 from bot import actions as A
 from bot import communes
 from bot.admin.roles import (
@@ -158,7 +156,7 @@ async def _where(ctx: Context, who: Principal) -> str:
         commune = communes.by_code().get(scope.commune)
         return commune.name if commune else f"xã/phường {scope.commune}"
     if scope.kind == "unit":
-        unit = await ctx.repo.session.get(Unit, scope.unit_id)
+        unit = await ctx.repo.unit(scope.unit_id)
         return f"đơn vị {unit.name}" if unit else "đơn vị của bạn"
     return "toàn tỉnh"
 
@@ -172,14 +170,14 @@ def _limits_note() -> str:
 
 
 async def _entry(ctx: Context, who: Principal) -> list[Outbound]:
-    mine = [Broadcast.author_channel == who.channel, Broadcast.author_user_id == who.user_id]
+    mine = ctx.repo.broadcasts_by(who.channel, who.user_id)
     if await bc.recent(ctx.repo.session, mine, limit=1):
         return await _list(ctx, who)
     return await _compose(ctx, who)
 
 
 async def _list(ctx: Context, who: Principal) -> list[Outbound]:
-    mine = [Broadcast.author_channel == who.channel, Broadcast.author_user_id == who.user_id]
+    mine = ctx.repo.broadcasts_by(who.channel, who.user_id)
     rows = await bc.recent(ctx.repo.session, mine, limit=RECENT)
     if not rows:
         return [
@@ -311,8 +309,7 @@ async def _submenu(ctx: Context, who: Principal, which: str) -> list[Outbound]:
 
 
 async def _units_in(ctx: Context, commune: int | None) -> list[Unit]:
-    stmt = select(Unit).where(Unit.commune_code == commune).order_by(Unit.name)
-    return list((await ctx.repo.session.execute(stmt.limit(MAX_UNIT_BUTTONS + 1))).scalars())
+    return await ctx.repo.units_in_commune(commune, MAX_UNIT_BUTTONS + 1)
 
 
 def _got_commune(typed: str) -> list[Outbound]:
@@ -516,7 +513,7 @@ async def _confirm_schedule(ctx: Context, who: Principal) -> list[Outbound]:
 
 
 async def _ask_cancel(ctx: Context, who: Principal, bc_id: int) -> list[Outbound]:
-    row = await ctx.repo.session.get(Broadcast, bc_id)
+    row = await ctx.repo.broadcast(bc_id)
     if row is None or not _may_cancel(who, row):
         return [Outbound("Không tìm thấy thông báo này trong các thông báo của bạn.")]
     if row.status not in bc.ACTIVE:

@@ -17,7 +17,6 @@ from bot.messages import Choice, Outbound
 from bot.outreach import stalled
 from bot.textutil import vn_number
 from lessons.limits import LEARNER_GROUPS
-from storage.models import Learner, Unit
 
 VERB = "so"
 PAGE = 5  # learners per message: one phone screen
@@ -59,7 +58,7 @@ async def _where(ctx: Context, who: Principal) -> str:
         c = communes.by_code().get(scope.commune)
         return c.name if c else f"xã/phường {scope.commune}"
     if scope.kind == "unit":
-        unit = await ctx.repo.session.get(Unit, scope.unit_id)
+        unit = await ctx.repo.unit(scope.unit_id)
         return unit.name if unit else "đơn vị của bạn"
     return "toàn tỉnh"
 
@@ -145,7 +144,7 @@ async def _act_on(
 ) -> list[Outbound]:
     if not allowed(who, Perm.broadcast):
         return [await _list(ctx, who, offset, "Tài khoản này không được nhắn người học.")]
-    session = ctx.repo.session
+    repo, session = ctx.repo, ctx.repo.session
     if what == "n":
         outcome = await stalled.nudge(
             session, who, learner_id, ctx.catalog, ctx.now, ctx.tz, ctx.quiet
@@ -154,9 +153,9 @@ async def _act_on(
         outcome = await stalled.mark_called(session, who, learner_id, ctx.now)
     name = None
     if outcome != stalled.Outcome.not_found:
-        learner = await session.get(Learner, learner_id)
+        learner = await repo.learner(learner_id)
         name = learner.display_name if learner else None
-    await session.flush()
+    await repo.flush()
     return [await _list(ctx, who, offset, stalled.describe(outcome, name))]
 
 

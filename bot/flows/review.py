@@ -107,7 +107,7 @@ async def answer(ctx: Context) -> list[Outbound]:
         return [Outbound("Nút này đã cũ nên mình bỏ qua."), await current(ctx)]
     correct, text = verdict(q, d["order"][d["i"]], int(opt))
     if correct and item.box >= LAST_BOX:
-        await ctx.repo.session.delete(item)
+        await ctx.repo.delete_review(item)
     elif correct:
         item.box += 1
         item.due_at = ctx.now + INTERVALS[item.box]
