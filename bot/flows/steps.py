@@ -7,21 +7,22 @@ from bot.flows import practice
 from bot.flows.common import STALE, menu
 from bot.flows.context import Context
 from bot.flows.quiz import question_message
+from bot.flows.states import IN_LESSON, State
+from bot.flows.texts import common as shared
+from bot.flows.texts import learning as texts
 from bot.messages import Choice, Outbound
 from lessons.schema import Lesson
 
-IN_LESSON = ("lesson", "practice", "quiz")
-
 
 def header(ctx: Context, lesson: Lesson) -> str:
-    return f"📚 Bài {ctx.catalog.position(lesson.id)} · {lesson.title}"
+    return texts.header(ctx.catalog.position(lesson.id), lesson.title)
 
 
 def card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
     n = len(lesson.cards)
-    label = "Tiếp ▶" if i + 1 < n else "Làm câu hỏi ▶"
+    label = texts.NEXT_CARD if i + 1 < n else shared.TO_QUESTIONS
     return Outbound(
-        f"{header(ctx, lesson)} ({i + 1}/{n})\n\n{lesson.cards[i]}",
+        texts.card(header(ctx, lesson), i, n, lesson.cards[i]),
         (Choice(label, A.make(A.CARD, lesson.id, i + 1)),),
     )
 
@@ -44,9 +45,9 @@ def current_step(ctx: Context) -> list[Outbound]:
     lesson = ctx.catalog.lessons.get(ctx.data.get("lesson", ""))
     if lesson is None:
         return [menu()]
-    if ctx.learner.state == "lesson":
+    if ctx.learner.state == State.lesson:
         return [card(ctx, lesson, ctx.data["card"])]
-    if ctx.learner.state == "practice":
+    if ctx.learner.state == State.practice:
         return [practice.task_message(lesson, len(lesson.cards) + 1)]
     return [question(ctx, lesson)]
 
