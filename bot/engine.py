@@ -32,6 +32,7 @@ from bot.certificates import service as certificates
 from bot.failures import Unavailable, is_infrastructure
 from bot.flows import (
     account,
+    ask,
     assessment,
     broadcast,
     certificate,
@@ -42,10 +43,13 @@ from bot.flows import (
     practice,
     review,
     staff,
+    steps,
 )
-from bot.flows.ask import ASK_PROMPT
-from bot.flows.common import EMPTY, ERROR, TO_MENU, help_message, menu, too_long
+from bot.flows.common import EMPTY, ERROR, STALE, TO_MENU, help_message, menu, too_long
 from bot.flows.context import Context
+from bot.flows.states import BROADCAST_TEXT, CERTIFICATE, IN_LESSON, ONBOARDING, State
+from bot.flows.texts import common as shared
+from bot.flows.texts import engine as texts
 from bot.messages import Choice, Inbound, Outbound
 from bot.outreach import reminders, replies, schedule
 from bot.textutil import MAX_INPUT_CHARS, clean, fold, has_letters_or_digits
@@ -296,7 +300,7 @@ class Tutor:
             ctx.action = A.parse(inbound.action)
             if ctx.action is None:
                 return self._refuse(ctx)
-        elif learner.state in broadcast.TEXT_STATES and not text.startswith("/"):
+        elif learner.state in BROADCAST_TEXT and not text.startswith("/"):
             # Staff typing an announcement: line breaks kept; the channels' limit, not
             # the chat's, applies (the flow checks it).
             ctx.action = self._choice_from_text(learner, text)
@@ -304,7 +308,7 @@ class Tutor:
                 ctx.text = broadcast.clean_text(inbound.text)
         elif len(text) > MAX_INPUT_CHARS:
             return [too_long(MAX_INPUT_CHARS)]
-        elif learner.state != "new" and not has_letters_or_digits(text):
+        elif learner.state != State.new and not has_letters_or_digits(text):
             return [EMPTY]
         else:
             ctx.action = self._choice_from_text(learner, text)
@@ -326,14 +330,14 @@ class Tutor:
                 return out
             if command == "canbo":
                 command = "trogiup"
-        if learner.state in onboarding.STATES:
-            if command == "start" or learner.state == "new":
+        if learner.state in ONBOARDING:
+            if command == "start" or learner.state == State.new:
                 return onboarding.start(ctx, arg if command == "start" else None)
             if command == "trogiup":
                 return [help_message(), *onboarding.current_step(ctx)]
             if command:
                 return [
-                    Outbound("Bạn hoàn tất vài bước làm quen trước đã nhé."),
+                    Outbound(texts.ONBOARDING_FIRST),
                     *onboarding.current_step(ctx),
                 ]
             return await onboarding.handle(ctx)
@@ -399,8 +403,8 @@ class Tutor:
         payload = ":".join((act.verb, *act.args))
         match act.verb:
             case A.MENU:
-                if ctx.learner.state not in (*learning.IN_LESSON, "exam", "review"):
-                    ctx.goto("menu")
+                if ctx.learner.state not in (*IN_LESSON, State.exam, State.review):
+                    ctx.goto(State.menu)
                 return [menu()]
             case A.PRACTICE_EXAMPLE if len(act.args) == 1:
                 return await self._practice(ctx, act.args[0], example=True)
@@ -411,7 +415,7 @@ class Tutor:
             case A.EXAM if len(act.args) == 3:
                 return await assessment.answer(ctx)
             case A.GLOSSARY:
-                ctx.goto("glossary")
+                ctx.goto(State.glossary)
                 return [glossary.index(self.catalog)]
             case A.CONTINUE:
                 return await learning.continue_learning(ctx)
@@ -426,8 +430,7 @@ class Tutor:
             case A.PROGRESS:
                 return await learning.show_progress(ctx)
             case A.ASK:
-                ctx.goto("ask")
-                return [Outbound(ASK_PROMPT, (TO_MENU,))]
+                return ask.start(ctx)
             case A.REMIND:
                 return account.reminders(ctx)
             case A.REMIND_SET if len(act.args) == 1:
@@ -454,14 +457,14 @@ class Tutor:
         return self._refuse(ctx)
 
     def _refuse(self, ctx: Context) -> list[Outbound]:
-        if ctx.learner.state in onboarding.STATES:
-            return [learning.STALE, *onboarding.current_step(ctx)]
-        return learning.refuse(ctx)
+        if ctx.learner.state in ONBOARDING:
+            return [STALE, *onboarding.current_step(ctx)]
+        return steps.refuse(ctx)
 
     async def _practice(self, ctx: Context, lesson_id: str, example: bool) -> list[Outbound]:
         lesson = self.catalog.lessons.get(lesson_id)
-        if ctx.learner.state != "practice" or ctx.data.get("lesson") != lesson_id or not lesson:
-            return learning.refuse(ctx)
+        if ctx.learner.state != State.practice or ctx.data.get("lesson") != lesson_id or not lesson:
+            return steps.refuse(ctx)
         after = len(lesson.cards) + 1
         if example:
             return [practice.example(lesson, after)]
@@ -469,21 +472,21 @@ class Tutor:
 
     async def _free_text(self, ctx: Context) -> list[Outbound]:
         state = ctx.learner.state
-        if state == "remind_time":
+        if state == State.remind_time:
             return account.set_reminder(ctx, ctx.text)
-        if state == "practice":
+        if state == State.practice:
             return await self._practice(ctx, ctx.data["lesson"], example=False)
-        if state in certificate.STATES:
+        if state in CERTIFICATE:
             return await certificate.on_text(ctx)
-        if state == "glossary":
+        if state == State.glossary:
             found = glossary.lookup(self.catalog, ctx.text)
             if found:
                 return [glossary.entry(found)]
         reply = await self.answerer.ask(ctx)
-        if state in (*learning.IN_LESSON, "exam"):
+        if state in (*IN_LESSON, State.exam):
             back = Choice(
-                "Quay lại bài kiểm tra" if state == "exam" else "Quay lại bài",
-                A.EXAM if state == "exam" else A.CONTINUE,
+                texts.BACK_TO_EXAM if state == State.exam else texts.BACK_TO_LESSON,
+                A.EXAM if state == State.exam else A.CONTINUE,
             )
             kept = [c for c in reply.choices if c != TO_MENU and c.action != A.LIST]
             first = [c for c in kept if c.action.startswith(f"{A.LESSON}:")]
@@ -497,5 +500,5 @@ class Tutor:
             if unit:
                 ctx.learner.unit_id = unit.id
                 await ctx.repo.audit(ctx.actor, "unit_joined", unit=unit.code)
-                return [menu(f"✅ Bạn đã vào đơn vị: {unit.name}.")]
+                return [menu(shared.unit_joined(unit.name))]
         return onboarding.welcome_back(ctx)

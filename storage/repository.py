@@ -12,6 +12,7 @@ from storage.models import (
     Assessment,
     AssessmentAnswer,
     AuditLog,
+    Broadcast,
     Learner,
     LearnerContact,
     LearnerStatus,
@@ -304,6 +305,30 @@ class Repository:
         # Postgres has no DELETE ... LIMIT: delete the rows a limited select names.
         stmt = delete(t).where(tuple_(t.channel, t.update_id).in_(batch))
         return (await self.session.execute(stmt)).rowcount
+
+    # --- chat flows (bot/flows): what they read and write besides the above ----------------
+
+    async def learner(self, learner_id: int) -> Learner | None:
+        return await self.session.get(Learner, learner_id)
+
+    async def units_in_commune(self, commune_code: int | None, limit: int) -> list[Unit]:
+        stmt = select(Unit).where(Unit.commune_code == commune_code).order_by(Unit.name)
+        return list((await self.session.execute(stmt.limit(limit))).scalars())
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id)
+
+    @staticmethod
+    def broadcasts_by(channel: str, user_id: str) -> list:
+        """The filter for one author's broadcasts (bot/outreach/broadcasts.py recent)."""
+        return [Broadcast.author_channel == channel, Broadcast.author_user_id == user_id]
+
+    async def delete_review(self, item: ReviewItem) -> None:
+        """A question learnt for good leaves the review queue."""
+        await self.session.delete(item)
+
+    async def flush(self) -> None:
+        await self.session.flush()
 
 
 async def prune_processed_updates(

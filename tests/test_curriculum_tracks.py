@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot import policy
 from bot.engine import Tutor
 from bot.flows import practice
-from bot.flows.learning import question_message
+from bot.flows.quiz import question_message
 from lessons.limits import LEARNER_GROUPS
 from storage.models import Assessment, AssessmentAnswer, AuditLog
 from tests.support.clock import Clock

@@ -13,23 +13,17 @@ from bot.admin import milestones
 from bot.flows import certificate
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
-from bot.flows.learning import refuse
 from bot.flows.quiz import question_message, shuffled_options, verdict
+from bot.flows.states import State
+from bot.flows.steps import refuse
+from bot.flows.texts import assessment as texts
+from bot.flows.texts import common as shared
 from bot.messages import Choice, Outbound
 from lessons.schema import Question
 from storage.models import Assessment, AssessmentAnswer
 
 START = A.make(A.EXAM, "go")
-INTRO = (
-    "🎓 Bài kiểm tra cuối khóa: {n} câu mới về các bài trong lộ trình của bạn, không trùng "
-    "câu hỏi trong bài học. Đúng từ {pct}% trở lên ({need}/{n} câu) là đạt. Mỗi câu chỉ "
-    "trả lời một lần. Nếu bỏ dở, lần sau bạn làm tiếp từ câu đang dừng."
-)
-WITHDRAWN = (
-    "Câu hỏi của bài kiểm tra cuối khóa vừa được cập nhật, nên lần bạn đang làm dở không "
-    "được tính và không phải chờ. Mời bạn làm lại từ đầu nhé."
-)
-NOT_READY = "Bài kiểm tra cuối khóa đang được chuẩn bị câu hỏi. Bạn quay lại sau nhé."
+WITHDRAWN = texts.WITHDRAWN  # the tests name it here
 # The fourth item of a drawn entry: the question is from the bank (exam.yaml). Attempts
 # started before the bank existed hold [lesson, question, order] from the lesson quizzes.
 BANK = "exam"
@@ -47,9 +41,9 @@ async def open_exam(ctx: Context) -> list[Outbound]:
         return await _withdraw(ctx, running)
     if running:
         _, answered = await repo.assessment_score(running.id)
-        ctx.goto("exam", aid=running.id, pos=answered)
+        ctx.goto(State.exam, aid=running.id, pos=answered)
         return [
-            Outbound("Mình tiếp tục bài kiểm tra bạn đang làm dở nhé."),
+            Outbound(texts.RESUMED),
             _question(ctx, running),
         ]
 
@@ -59,9 +53,8 @@ async def open_exam(ctx: Context) -> list[Outbound]:
         first = missing[0]
         return [
             Outbound(
-                f"Bài kiểm tra cuối khóa mở khi bạn học xong lộ trình. Bạn còn {len(missing)} "
-                f"bài, tiếp theo là bài {ctx.catalog.position(first.id)} «{first.title}».",
-                (Choice("Học tiếp", A.CONTINUE), TO_MENU),
+                texts.track_unfinished(len(missing), ctx.catalog.position(first.id), first.title),
+                (Choice(shared.CONTINUE, A.CONTINUE), TO_MENU),
             )
         ]
     best = await repo.best_passed_assessment(learner.id)
@@ -69,9 +62,8 @@ async def open_exam(ctx: Context) -> list[Outbound]:
         when = ctx.local(best.finished_at).strftime("%d/%m/%Y")
         return [
             Outbound(
-                f"🎓 Bạn đã đạt bài kiểm tra cuối khóa ngày {when} với {best.score}/{best.total} "
-                "câu đúng. Chúc mừng bạn! Bạn có thể ôn lại bất kỳ bài nào.",
-                (Choice("Chọn bài", A.LIST), TO_MENU),
+                texts.passed_before(when, best.score, best.total),
+                (Choice(shared.CHOOSE_LESSON, A.LIST), TO_MENU),
             )
         ]
     last = await repo.last_finished_assessment(learner.id)
@@ -79,25 +71,24 @@ async def open_exam(ctx: Context) -> list[Outbound]:
         again = ctx.local(last.finished_at + policy.ASSESSMENT_COOLDOWN)
         return [
             Outbound(
-                f"Lần trước bạn đúng {last.score}/{last.total} câu. Bạn có thể làm lại từ "
-                f"{again:%H:%M} ngày {again:%d/%m/%Y}. Trong lúc chờ, bạn ôn lại các bài nhé.",
-                (Choice("Chọn bài", A.LIST), TO_MENU),
+                texts.cooling_down(last.score, last.total, again),
+                (Choice(shared.CHOOSE_LESSON, A.LIST), TO_MENU),
             )
         ]
     n = policy.ASSESSMENT_QUESTIONS
     need = -(-n * policy.PASS_PERCENT // 100)
-    text = INTRO.format(n=n, pct=policy.PASS_PERCENT, need=need)
-    return [Outbound(text, (Choice("Bắt đầu", START), Choice("Để sau", A.MENU)))]
+    text = texts.INTRO.format(n=n, pct=policy.PASS_PERCENT, need=need)
+    return [Outbound(text, (Choice(texts.START, START), Choice(shared.LATER, A.MENU)))]
 
 
 async def start(ctx: Context) -> list[Outbound]:
     """'Bắt đầu': draw the questions and ask the first."""
     offer = await open_exam(ctx)
-    if not offer or offer[-1].choices[:1] != (Choice("Bắt đầu", START),):
+    if not offer or offer[-1].choices[:1] != (Choice(texts.START, START),):
         return offer  # resumed, not ready, passed, or cooling down: say so
     drawn = _draw(ctx)
     if not drawn:
-        return [Outbound(NOT_READY, (TO_MENU,))]
+        return [Outbound(texts.NOT_READY, (TO_MENU,))]
     exam = Assessment(
         learner_id=ctx.learner.id,
         track=_track(ctx),
@@ -107,7 +98,7 @@ async def start(ctx: Context) -> list[Outbound]:
     )
     await ctx.repo.add(exam)
     await ctx.repo.audit(ctx.actor, "assessment_started", track=exam.track, total=exam.total)
-    ctx.goto("exam", aid=exam.id, pos=0)
+    ctx.goto(State.exam, aid=exam.id, pos=0)
     return [_question(ctx, exam)]
 
 
@@ -150,8 +141,8 @@ async def _withdraw(ctx: Context, exam: Assessment) -> list[Outbound]:
     await ctx.repo.audit(
         ctx.actor, "assessment_withdrawn", track=exam.track, answered=answered, total=exam.total
     )
-    ctx.goto("menu")
-    return [Outbound(WITHDRAWN), *await open_exam(ctx)]
+    ctx.goto(State.menu)
+    return [Outbound(texts.WITHDRAWN), *await open_exam(ctx)]
 
 
 def _question(ctx: Context, exam: Assessment) -> Outbound:
@@ -179,7 +170,7 @@ def current_step(ctx: Context, exam: Assessment) -> list[Outbound]:
 async def answer(ctx: Context) -> list[Outbound]:
     aid, pos, opt = ctx.action.args
     d = ctx.data
-    exam = await ctx.repo.assessment(d.get("aid", -1)) if ctx.learner.state == "exam" else None
+    exam = await ctx.repo.assessment(d.get("aid", -1)) if ctx.learner.state == State.exam else None
     if exam is None or str(exam.id) != aid or str(d["pos"]) != pos or not opt.isdigit():
         return await _refuse(ctx, exam)
     if not _intact(ctx, exam):
@@ -204,7 +195,7 @@ async def answer(ctx: Context) -> list[Outbound]:
     meta = {"lesson": lesson_id, "question": qid, "pool": _pool(entry)}
     out = [Outbound(text, kind="feedback", meta=meta)]
     if d["pos"] + 1 < exam.total:
-        ctx.goto("exam", aid=exam.id, pos=d["pos"] + 1)
+        ctx.goto(State.exam, aid=exam.id, pos=d["pos"] + 1)
         out.append(_question(ctx, exam))
         return out
     out.append(await _finish(ctx, exam))
@@ -219,7 +210,7 @@ async def _finish(ctx: Context, exam: Assessment) -> Outbound:
     exam.passed = policy.passed(score, exam.total)
     if exam.passed:
         milestones.on_passed(ctx.learner, exam.track, ctx.now)
-    ctx.goto("menu")
+    ctx.goto(State.menu)
     await ctx.repo.audit(
         ctx.actor, "assessment_finished", track=exam.track, score=score, total=exam.total
     )
@@ -227,23 +218,21 @@ async def _finish(ctx: Context, exam: Assessment) -> Outbound:
         return certificate.ask_name(  # the certificate's name, then the files
             ctx,
             exam,
-            f"🎓 Chúc mừng! Bạn đúng {score}/{exam.total} câu và đã đạt bài kiểm tra cuối "
-            "khóa. Bạn đã dùng AI an toàn và hiệu quả hơn rồi đấy!",
+            texts.passed(score, exam.total),
         )
     again = ctx.local(ctx.now + policy.ASSESSMENT_COOLDOWN)
     return Outbound(
-        f"Bạn đúng {score}/{exam.total} câu, chưa đạt {policy.PASS_PERCENT}%. Không sao: bạn ôn "
-        f"lại các bài rồi làm lại từ {again:%H:%M} ngày {again:%d/%m/%Y} nhé.",
-        (Choice("Chọn bài", A.LIST), TO_MENU),
+        texts.failed(score, exam.total, policy.PASS_PERCENT, again),
+        (Choice(shared.CHOOSE_LESSON, A.LIST), TO_MENU),
     )
 
 
 async def _refuse(ctx: Context, exam: Assessment | None) -> list[Outbound]:
-    if exam is not None and ctx.learner.state == "exam" and not _intact(ctx, exam):
+    if exam is not None and ctx.learner.state == State.exam and not _intact(ctx, exam):
         return await _withdraw(ctx, exam)
-    if exam is not None and ctx.learner.state == "exam":
+    if exam is not None and ctx.learner.state == State.exam:
         return [
-            Outbound("Nút này đã cũ nên mình bỏ qua. Đây là câu bạn đang làm:"),
+            Outbound(f"{shared.STALE_BUTTON} {texts.STALE_QUESTION}"),
             _question(ctx, exam),
         ]
     return refuse(ctx)

@@ -12,13 +12,14 @@ from bot import policy
 from bot.certificates import service
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
+from bot.flows.states import CERTIFICATE, State
+from bot.flows.texts import certificate as texts
+from bot.flows.texts import common as shared
 from bot.messages import Choice, Outbound
 from storage.models import Assessment
 
-STATES = ("cert_name", "cert_public")
 ACCEPT = A.make(A.CERTIFICATE, "ok")
-LATER = Choice("Để sau", A.MENU)
-EXAMPLE = "Nguyễn Văn An"
+LATER = Choice(shared.LATER, A.MENU)
 
 
 def _public_choice(full: bool) -> str:
@@ -28,32 +29,28 @@ def _public_choice(full: bool) -> str:
 def ask_name(ctx: Context, exam: Assessment, intro: str = "") -> Outbound:
     """The first step: confirm the name we know, or type one."""
     suggestion = service.clean_name(ctx.learner.display_name or "")
-    ctx.goto("cert_name", aid=exam.id, name=suggestion)
+    ctx.goto(State.cert_name, aid=exam.id, name=suggestion)
     head = f"{intro}\n\n" if intro else ""
     if suggestion:
         return Outbound(
-            f"{head}📜 Mình sẽ cấp giấy chứng nhận cho bạn. Tên in trên giấy là "
-            f"«{suggestion}», đúng không? Nếu chưa đúng, bạn gõ họ và tên đầy đủ, có dấu "
-            f"(ví dụ: {EXAMPLE}).",
-            (Choice("Đúng tên này", ACCEPT), LATER),
+            texts.confirm_name(head, suggestion),
+            (Choice(texts.ACCEPT, ACCEPT), LATER),
         )
     return Outbound(
-        f"{head}📜 Mình sẽ cấp giấy chứng nhận cho bạn. Bạn gõ họ và tên đầy đủ, có dấu, "
-        f"để in trên giấy (ví dụ: {EXAMPLE}).",
+        texts.type_name(head),
         (LATER,),
     )
 
 
 def _ask_public(ctx: Context, name: str) -> list[Outbound]:
-    ctx.goto("cert_public", aid=ctx.data.get("aid"), name=name)
+    ctx.goto(State.cert_public, aid=ctx.data.get("aid"), name=name)
     short = service.initialled(name)
-    choices = [Choice(f"Viết tắt: {short}", _public_choice(False))]
+    choices = [Choice(texts.initialled(short), _public_choice(False))]
     if short != name:
-        choices.append(Choice(f"Đầy đủ: {name}", _public_choice(True)))
+        choices.append(Choice(texts.in_full(name), _public_choice(True)))
     return [
         Outbound(
-            f"Tên trên giấy: «{name}».\n\nAi quét mã QR trên giấy sẽ thấy trang kiểm tra "
-            "của chương trình. Trang đó ghi tên bạn thế nào? Muốn sửa tên, bạn gõ lại tên.",
+            texts.ask_public(name),
             tuple(choices),
         )
     ]
@@ -65,7 +62,7 @@ async def on_text(ctx: Context) -> list[Outbound]:
     if name is None:
         return [
             Outbound(
-                f"Mình chưa đọc được tên này. Bạn gõ họ và tên, chỉ gồm chữ cái, ví dụ: {EXAMPLE}.",
+                texts.UNREADABLE,
                 tuple(Choice(label, action) for label, action in ctx.learner.choices or [])
                 or (LATER,),
                 kind="notice",
@@ -78,12 +75,12 @@ async def act(ctx: Context) -> list[Outbound]:
     args = ctx.action.args
     if not args:
         return await resend(ctx)
-    if args == ("ok",) and ctx.learner.state == "cert_name" and ctx.data.get("name"):
+    if args == ("ok",) and ctx.learner.state == State.cert_name and ctx.data.get("name"):
         return _ask_public(ctx, ctx.data["name"])
-    choosing = ctx.learner.state == "cert_public" and ctx.data.get("name")
+    choosing = ctx.learner.state == State.cert_public and ctx.data.get("name")
     if choosing and len(args) == 2 and args[0] == "pub" and args[1] in ("0", "1"):
         return await _issue(ctx, full=args[1] == "1")
-    return [Outbound("Nút này đã cũ nên mình bỏ qua."), *await resend(ctx)]
+    return [Outbound(shared.STALE_BUTTON), *await resend(ctx)]
 
 
 async def _passed(ctx: Context) -> Assessment | None:
@@ -98,11 +95,11 @@ async def _issue(ctx: Context, full: bool) -> list[Outbound]:
     session = ctx.repo.session
     existing = await service.current(session, ctx.learner.id)
     if existing is not None:  # e.g. a second device pressed the same button
-        ctx.goto("menu")
-        return [_delivery(existing, "🎓 Đây là giấy chứng nhận của bạn.")]
+        ctx.goto(State.menu)
+        return [_delivery(existing, texts.HERE_IT_IS)]
     exam = await _passed(ctx)
     if exam is None:
-        ctx.goto("menu")
+        ctx.goto(State.menu)
         return await resend(ctx)
     cert = await service.issue(
         session,
@@ -116,14 +113,8 @@ async def _issue(ctx: Context, full: bool) -> list[Outbound]:
         now=ctx.now,
     )
     await ctx.repo.audit(ctx.actor, "certificate_issued", number=cert.number)
-    ctx.goto("menu")
-    return [
-        _delivery(
-            cert,
-            f"🎓 Đây là giấy chứng nhận của bạn, số {cert.number}. Mã QR trên giấy dẫn tới "
-            "trang kiểm tra. Khi cần nhận lại, bạn gõ /chungnhan.",
-        )
-    ]
+    ctx.goto(State.menu)
+    return [_delivery(cert, texts.issued(cert.number))]
 
 
 def _delivery(cert, text: str) -> Outbound:
@@ -134,16 +125,15 @@ async def resend(ctx: Context) -> list[Outbound]:
     """/chungnhan: the certificate again, or the naming steps, or what is missing."""
     cert = await service.current(ctx.repo.session, ctx.learner.id)
     if cert is not None:
-        if ctx.learner.state in STATES:
-            ctx.goto("menu")
-        return [_delivery(cert, f"🎓 Giấy chứng nhận số {cert.number} của bạn.")]
+        if ctx.learner.state in CERTIFICATE:
+            ctx.goto(State.menu)
+        return [_delivery(cert, texts.again(cert.number))]
     exam = await ctx.repo.best_passed_assessment(ctx.learner.id)
     if exam is not None:
-        return [ask_name(ctx, exam, "🎓 Bạn đã đạt bài kiểm tra cuối khóa.")]
+        return [ask_name(ctx, exam, texts.PASSED)]
     return [
         Outbound(
-            "Giấy chứng nhận được cấp khi bạn đạt bài kiểm tra cuối khóa (đúng từ "
-            f"{policy.PASS_PERCENT}% trở lên). Bạn học xong lộ trình rồi gõ /kiemtra nhé.",
-            (Choice("Kiểm tra cuối khóa", A.EXAM), TO_MENU),
+            texts.not_yet(policy.PASS_PERCENT),
+            (Choice(shared.EXAM, A.EXAM), TO_MENU),
         )
     ]

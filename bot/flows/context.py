@@ -6,6 +6,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.actions import Action
+from bot.flows.states import State
 from bot.messages import Inbound
 from lessons.loader import Catalog
 from storage.models import Learner
@@ -25,7 +26,7 @@ class Context:
     text: str = ""  # cleaned text ("" for a button press)
     action: Action | None = None
 
-    def goto(self, state: str, **data) -> None:
+    def goto(self, state: State, **data) -> None:
         self.learner.state = state
         self.learner.state_data = data
 

@@ -6,6 +6,8 @@ from rapidfuzz import fuzz, process
 
 from bot import actions as A
 from bot.flows.common import TO_MENU
+from bot.flows.texts import common as shared
+from bot.flows.texts import glossary as texts
 from bot.messages import Choice, Outbound
 from bot.textutil import fold
 from lessons.loader import Catalog
@@ -24,11 +26,7 @@ def keys(term: Term) -> list[str]:
 
 def index(catalog: Catalog) -> Outbound:
     names = ", ".join(t.term for t in catalog.glossary)
-    return Outbound(
-        f"📖 Từ điển AI có {len(catalog.glossary)} từ: {names}.\n\n"
-        "Bạn gõ một từ để xem giải thích, ví dụ: ảo giác.",
-        (TO_MENU,),
-    )
+    return Outbound(texts.index(len(catalog.glossary), names), (TO_MENU,))
 
 
 def lookup(catalog: Catalog, text: str, fuzzy: bool = True) -> Term | None:
@@ -50,6 +48,6 @@ def lookup(catalog: Catalog, text: str, fuzzy: bool = True) -> Term | None:
 
 def entry(term: Term) -> Outbound:
     return Outbound(
-        f"📖 {term.term}: {term.definition}",
-        (Choice("Từ điển AI", A.GLOSSARY), TO_MENU),
+        texts.entry(term.term, term.definition),
+        (Choice(shared.GLOSSARY, A.GLOSSARY), TO_MENU),
     )

@@ -4,61 +4,25 @@ from bot import actions as A
 from bot import policy
 from bot.admin import leaderboard, milestones
 from bot.flows import practice, review
-from bot.flows.common import STALE, TO_MENU, menu
+from bot.flows.common import TO_MENU
 from bot.flows.context import Context
-from bot.flows.quiz import question_message, shuffled_options, verdict
+from bot.flows.quiz import shuffled_options, verdict
+from bot.flows.states import IN_LESSON, State
+from bot.flows.steps import card, current_step, question, refuse
+from bot.flows.texts import common as shared
+from bot.flows.texts import learning as texts
 from bot.messages import Choice, Outbound
 from lessons.limits import QUIZ_DRAW
 from lessons.schema import Lesson
 from storage.models import QuizAnswer
 
 BAR_CELLS = 5
-MISSED_LABEL = "Xem lại câu sai"
-AGAIN_LABEL = "Làm lại bài"
-
-
-def _header(ctx: Context, lesson: Lesson) -> str:
-    return f"📚 Bài {ctx.catalog.position(lesson.id)} · {lesson.title}"
-
-
-def _card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
-    n = len(lesson.cards)
-    label = "Tiếp ▶" if i + 1 < n else "Làm câu hỏi ▶"
-    return Outbound(
-        f"{_header(ctx, lesson)} ({i + 1}/{n})\n\n{lesson.cards[i]}",
-        (Choice(label, A.make(A.CARD, lesson.id, i + 1)),),
-    )
-
-
-def _question(ctx: Context, lesson: Lesson) -> Outbound:
-    d = ctx.data
-    q = lesson.question(d["qs"][d["q"]])
-    return question_message(
-        q,
-        d["order"][d["q"]],
-        d["q"] + 1,
-        len(d["qs"]),
-        lambda i: A.make(A.ANSWER, lesson.id, q.id, i),
-        {"lesson": lesson.id, "question": q.id},
-    )
-
-
-def current_step(ctx: Context) -> list[Outbound]:
-    """The card or question the learner is at, or the menu."""
-    lesson = ctx.catalog.lessons.get(ctx.data.get("lesson", ""))
-    if lesson is None:
-        return [menu()]
-    if ctx.learner.state == "lesson":
-        return [_card(ctx, lesson, ctx.data["card"])]
-    if ctx.learner.state == "practice":
-        return [practice.task_message(lesson, len(lesson.cards) + 1)]
-    return [_question(ctx, lesson)]
 
 
 async def open_lesson(ctx: Context, lesson: Lesson) -> list[Outbound]:
     await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)  # marks it started
-    ctx.goto("lesson", lesson=lesson.id, card=0)
-    return [_card(ctx, lesson, 0)]
+    ctx.goto(State.lesson, lesson=lesson.id, card=0)
+    return [card(ctx, lesson, 0)]
 
 
 async def next_card(ctx: Context) -> list[Outbound]:
@@ -68,14 +32,14 @@ async def next_card(ctx: Context) -> list[Outbound]:
     if lesson is None or d.get("lesson") != lesson_id or not index.isdigit():
         return refuse(ctx)
     i, n = int(index), len(lesson.cards)
-    after_practice = state == "practice" and i == n + 1
-    if not after_practice and (state != "lesson" or i != d.get("card", -1) + 1):
+    after_practice = state == State.practice and i == n + 1
+    if not after_practice and (state != State.lesson or i != d.get("card", -1) + 1):
         return refuse(ctx)
     if i < n:
-        ctx.goto("lesson", lesson=lesson.id, card=i)
-        return [_card(ctx, lesson, i)]
+        ctx.goto(State.lesson, lesson=lesson.id, card=i)
+        return [card(ctx, lesson, i)]
     if i == n and lesson.practice:
-        ctx.goto("practice", lesson=lesson.id)
+        ctx.goto(State.practice, lesson=lesson.id)
         return [practice.task_message(lesson, n + 1)]
     return await _start_quiz(ctx, lesson)
 
@@ -85,14 +49,14 @@ async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
     progress.attempts += 1
     drawn = ctx.rng.sample(lesson.quiz, min(QUIZ_DRAW, len(lesson.quiz)))
     ctx.goto(
-        "quiz",
+        State.quiz,
         lesson=lesson.id,
         qs=[q.id for q in drawn],
         q=0,
         attempt=progress.attempts,
         order=[shuffled_options(ctx, q) for q in drawn],
     )
-    return [_question(ctx, lesson)]
+    return [question(ctx, lesson)]
 
 
 async def answer(ctx: Context) -> list[Outbound]:
@@ -101,7 +65,7 @@ async def answer(ctx: Context) -> list[Outbound]:
     d = ctx.data
     if (
         lesson is None
-        or ctx.learner.state != "quiz"
+        or ctx.learner.state != State.quiz
         or d.get("lesson") != lesson_id
         or d["qs"][d["q"]] != qid
         or not opt.isdigit()
@@ -127,8 +91,8 @@ async def answer(ctx: Context) -> list[Outbound]:
     # kind "feedback": a channel with buttons may show it in place of the question.
     out = [Outbound(feedback, kind="feedback", meta={"lesson": lesson.id, "question": q.id})]
     if d["q"] + 1 < len(d["qs"]):
-        ctx.goto("quiz", **{**d, "q": d["q"] + 1})
-        out.append(_question(ctx, lesson))
+        ctx.goto(State.quiz, **{**d, "q": d["q"] + 1})
+        out.append(question(ctx, lesson))
         return out
     out.append(await _finish_lesson(ctx, lesson, d["attempt"]))
     return out
@@ -145,36 +109,34 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     progress.score, progress.total = correct, answered
     progress.best_score = max(progress.best_score or 0, correct)
     review.record_study(ctx)
-    ctx.goto("menu")
+    ctx.goto(State.menu)
     if correct == answered:
-        praise = "Tuyệt vời, đúng hết!"
+        praise = texts.ALL_PERFECT
     elif correct * 2 >= answered:
-        praise = "Khá lắm! Bạn xem lại đáp án và giải thích của câu sai nhé."
+        praise = texts.MOSTLY_RIGHT
     else:
-        praise = "Không sao, xem lại câu sai rồi làm lại bài, lần sau sẽ nhớ hơn."
-    text = (
-        f"Xong bài {ctx.catalog.position(lesson.id)}! Bạn đúng {correct}/{answered} câu. {praise}"
-    )
+        praise = texts.MOSTLY_WRONG
+    text = texts.finished(ctx.catalog.position(lesson.id), correct, answered, praise)
     nxt = await next_lesson(ctx)
-    progress_choice = Choice("Xem tiến độ", A.PROGRESS)
+    progress_choice = Choice(shared.SEE_PROGRESS, A.PROGRESS)
     choices = [progress_choice, TO_MENU]
     if correct < answered:
         choices[:0] = [
-            Choice(MISSED_LABEL, A.make(A.MISSED, lesson.id, attempt)),
-            Choice(AGAIN_LABEL, A.make(A.LESSON, lesson.id)),
+            Choice(texts.MISSED, A.make(A.MISSED, lesson.id, attempt)),
+            Choice(texts.AGAIN, A.make(A.LESSON, lesson.id)),
         ]
     if nxt:
-        label = f"Bài tiếp: {ctx.catalog.position(nxt.id)} {nxt.title}"
-        choices.insert(0, Choice(label[:60], A.make(A.LESSON, nxt.id)))
+        label = texts.next_lesson(ctx.catalog.position(nxt.id), nxt.title)
+        choices.insert(0, Choice(label, A.make(A.LESSON, nxt.id)))
     elif not await ctx.repo.best_passed_assessment(ctx.learner.id):
-        text += "\n\n🎓 Bạn đã học xong lộ trình. Mời bạn làm bài kiểm tra cuối khóa!"
-        choices.insert(0, Choice("Kiểm tra cuối khóa", A.EXAM))
+        text += texts.TRACK_DONE
+        choices.insert(0, Choice(shared.EXAM, A.EXAM))
     if (
         ctx.learner.reminder_time is None
         and len(await ctx.repo.completed_lessons(ctx.learner.id)) == 1
     ):
-        text += "\n\n🔔 Bạn muốn mình nhắc học mỗi ngày không? Chọn «Đặt giờ nhắc» nhé."
-        choices.insert(choices.index(progress_choice), Choice("Đặt giờ nhắc", A.REMIND))
+        text += texts.OFFER_REMINDER
+        choices.insert(choices.index(progress_choice), Choice(texts.SET_REMINDER, A.REMIND))
     return Outbound(text, tuple(choices))
 
 
@@ -192,22 +154,26 @@ async def show_missed(ctx: Context) -> list[Outbound]:
         if not a.correct and (q := lesson.question(a.question_id)) and a.option < len(q.options)
     ]
     nxt = await next_lesson(ctx)
-    choices = [Choice(AGAIN_LABEL, A.make(A.LESSON, lesson.id))]
+    choices = [Choice(texts.AGAIN, A.make(A.LESSON, lesson.id))]
     if nxt and nxt.id != lesson.id:
-        label = f"Bài tiếp: {ctx.catalog.position(nxt.id)} {nxt.title}"
-        choices.append(Choice(label[:60], A.make(A.LESSON, nxt.id)))
+        label = texts.next_lesson(ctx.catalog.position(nxt.id), nxt.title)
+        choices.append(Choice(label, A.make(A.LESSON, nxt.id)))
     choices.append(TO_MENU)
     if not missed:
-        return [Outbound("Lần làm bài này không có câu nào sai. Giỏi lắm!", tuple(choices))]
+        return [Outbound(texts.NONE_MISSED, tuple(choices))]
     out = []
     for n, (a, q) in enumerate(missed, 1):
         out.append(
             Outbound(
-                f"📝 Câu sai {n}/{len(missed)} · bài {ctx.catalog.position(lesson.id)}\n\n"
-                f"{q.question}\n\n"
-                f"Bạn đã chọn: {q.options[a.option].text}\n"
-                f"✅ Đáp án đúng: {q.options[q.correct_index].text}\n\n"
-                f"{q.explanation}",
+                texts.missed(
+                    n,
+                    len(missed),
+                    ctx.catalog.position(lesson.id),
+                    q.question,
+                    q.options[a.option].text,
+                    q.options[q.correct_index].text,
+                    q.explanation,
+                ),
                 meta={"lesson": lesson.id, "question": q.id},
             )
         )
@@ -230,10 +196,10 @@ async def continue_learning(ctx: Context) -> list[Outbound]:
     if due:
         return [
             Outbound(
-                f"📚 Bạn có {due} câu cần ôn lại. Ôn trước vài phút rồi học bài mới nhé?",
+                texts.reviews_due(due),
                 (
-                    Choice(f"Ôn {due} câu", A.REVIEW),
-                    Choice("Học bài mới", A.make(A.CONTINUE, "new")),
+                    Choice(texts.review_n(due), A.REVIEW),
+                    Choice(texts.NEW_LESSON, A.make(A.CONTINUE, "new")),
                 ),
             )
         ]
@@ -241,9 +207,12 @@ async def continue_learning(ctx: Context) -> list[Outbound]:
     if lesson is None:
         return [
             Outbound(
-                "Bạn đã học xong tất cả các bài dành cho bạn. Giỏi lắm! "
-                "Bạn có thể chọn học lại bất kỳ bài nào.",
-                (Choice("Chọn bài", A.LIST), Choice("Tiến độ", A.PROGRESS), TO_MENU),
+                texts.ALL_DONE,
+                (
+                    Choice(shared.CHOOSE_LESSON, A.LIST),
+                    Choice(shared.PROGRESS, A.PROGRESS),
+                    TO_MENU,
+                ),
             )
         ]
     return await open_lesson(ctx, lesson)
@@ -264,9 +233,9 @@ async def choose_lesson(ctx: Context) -> list[Outbound]:
         for lid in mod.lessons:
             lesson, pos = ctx.catalog.lessons[lid], ctx.catalog.position(lid)
             mark = "✅" if lid in progress and progress[lid].completed_at else "▫️"
-            lines.append(f"{mark} {pos} {lesson.title} ({lesson.minutes} phút)")
+            lines.append(texts.lesson_line(mark, pos, lesson.title, lesson.minutes))
             choices.append(Choice(f"{pos} {lesson.title}"[:60], A.make(A.LESSON, lid)))
-        return [Outbound("\n".join(lines), (*choices, Choice("Các chủ đề", A.LIST)))]
+        return [Outbound("\n".join(lines), (*choices, Choice(texts.TOPICS, A.LIST)))]
     mine = {m.id for m in ctx.catalog.modules_for(ctx.learner.group_code)}
     choices = [
         Choice(f"{m.order}. {m.title}"[:60], A.make(A.MODULE, m.id))
@@ -277,7 +246,7 @@ async def choose_lesson(ctx: Context) -> list[Outbound]:
         for m in ctx.catalog.modules
         if m.id not in mine
     ]
-    return [Outbound("Bạn muốn học chủ đề nào?", (*choices, TO_MENU))]
+    return [Outbound(texts.WHICH_TOPIC, (*choices, TO_MENU))]
 
 
 def percent(part: int, whole: int) -> int:
@@ -291,7 +260,7 @@ def bar(done: int, total: int) -> str:
 
 async def show_progress(ctx: Context) -> list[Outbound]:
     progress = await ctx.repo.progress(ctx.learner.id)
-    lines = ["📊 Tiến độ của bạn"]
+    lines = [texts.PROGRESS_HEAD]
     done_all = total_all = 0
     for mod in ctx.catalog.modules_for(ctx.learner.group_code):
         done = [
@@ -302,29 +271,27 @@ async def show_progress(ctx: Context) -> list[Outbound]:
         scored = [p for p in done if p.total]
         avg = ""
         if scored:
-            avg = (
-                f" · điểm TB {percent(sum(p.score for p in scored), sum(p.total for p in scored))}%"
-            )
+            avg = texts.average(percent(sum(p.score for p in scored), sum(p.total for p in scored)))
         lines.append(f"\n{mod.order}. {mod.title}")
-        lines.append(f"{bar(len(done), total)} {pct}% · {len(done)}/{total} bài{avg}")
+        lines.append(texts.module_progress(bar(len(done), total), pct, len(done), total, avg))
         done_all += len(done)
         total_all += total
-    lines.append(f"\nĐã xong {done_all}/{total_all} bài.")
+    lines.append(texts.done_of(done_all, total_all))
     completed = {lid for lid, p in progress.items() if p.completed_at}
     trained = policy.is_trained(ctx.catalog, completed)
-    lines.append(f"{'✅' if trained else '▫️'} Học xong phần cơ bản (chủ đề 1–5)")
+    lines.append(f"{'✅' if trained else '▫️'} {texts.BASICS}")
     streak = review.current_streak(ctx)
     if streak:
-        lines.append(f"📚 Chuỗi ngày học: {streak} ngày liên tiếp")
+        lines.append(texts.streak(streak))
     passed = await ctx.repo.best_passed_assessment(ctx.learner.id)
     if passed:
-        lines.append(f"🎓 Đạt bài kiểm tra cuối khóa: {passed.score}/{passed.total} câu")
+        lines.append(texts.passed(passed.score, passed.total))
     rank = await _commune_rank(ctx)
     if rank:
         lines.append(rank)
-    choices = [Choice("Học tiếp", A.CONTINUE), TO_MENU]
+    choices = [Choice(shared.CONTINUE, A.CONTINUE), TO_MENU]
     if done_all == total_all and not passed:
-        choices.insert(0, Choice("Kiểm tra cuối khóa", A.EXAM))
+        choices.insert(0, Choice(shared.EXAM, A.EXAM))
     return [Outbound("\n".join(lines), tuple(choices))]
 
 
@@ -336,17 +303,4 @@ async def _commune_rank(ctx: Context) -> str | None:
     mine = board.commune(ctx.learner.commune_code)
     if mine is None or not mine.learners:
         return None
-    return (
-        f"🏆 {mine.name} đứng thứ {mine.rank}/{len(board.communes)} trong tỉnh "
-        "về tỷ lệ người học xong phần cơ bản."
-    )
-
-
-IN_LESSON = ("lesson", "practice", "quiz")
-
-
-def refuse(ctx: Context) -> list[Outbound]:
-    """A stale or forged button: say so, show where the learner is, change nothing."""
-    if ctx.learner.state in IN_LESSON:
-        return [STALE, *current_step(ctx)]
-    return [STALE, menu()]
+    return texts.commune_rank(mine.name, mine.rank, len(board.communes))

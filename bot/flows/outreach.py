@@ -13,11 +13,12 @@ from bot.admin.roles import Perm, Principal, allowed, principal_for
 from bot.config import get_settings
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
+from bot.flows.texts import common as shared
+from bot.flows.texts import outreach as texts
 from bot.messages import Choice, Outbound
 from bot.outreach import stalled
 from bot.textutil import vn_number
 from lessons.limits import LEARNER_GROUPS
-from storage.models import Learner, Unit
 
 VERB = "so"
 PAGE = 5  # learners per message: one phone screen
@@ -26,6 +27,10 @@ TOP = 10  # communes shown in the chat leaderboard
 
 def act(*args: object) -> str:
     return A.make(VERB, *args)
+
+
+def _to_staff_menu() -> Choice:
+    return Choice(texts.STAFF_MENU, act("m"))
 
 
 def claims(ctx: Context) -> bool:
@@ -50,18 +55,18 @@ async def route(ctx: Context, command: str | None) -> list[Outbound] | None:
             return [await _leaderboard(ctx, who)]
         case ("n" | "c" as what, learner_id, offset) if learner_id.isdigit() and offset.isdigit():
             return await _act_on(ctx, who, what, int(learner_id), int(offset))
-    return [Outbound("Nút này đã cũ nên mình bỏ qua.", (Choice("Việc của cán bộ", act("m")),))]
+    return [Outbound(shared.STALE_BUTTON, (_to_staff_menu(),))]
 
 
 async def _where(ctx: Context, who: Principal) -> str:
     scope = who.scope
     if scope.kind == "commune":
         c = communes.by_code().get(scope.commune)
-        return c.name if c else f"xã/phường {scope.commune}"
+        return c.name if c else shared.commune_code(scope.commune)
     if scope.kind == "unit":
-        unit = await ctx.repo.session.get(Unit, scope.unit_id)
-        return unit.name if unit else "đơn vị của bạn"
-    return "toàn tỉnh"
+        unit = await ctx.repo.unit(scope.unit_id)
+        return unit.name if unit else shared.YOUR_UNIT
+    return shared.PROVINCE
 
 
 def _thresholds() -> dict:
@@ -72,18 +77,13 @@ def _thresholds() -> dict:
 async def _menu(ctx: Context, who: Principal) -> Outbound:
     n = await stalled.count(ctx.repo.session, who.scope, ctx.now, ctx.tz, **_thresholds())
     choices = [
-        Choice(f"Người học cần nhắc ({vn_number(n)})", act("ls", 0)),
-        Choice("Bảng thi đua", act("lb")),
+        Choice(texts.stalled_count(vn_number(n)), act("ls", 0)),
+        Choice(texts.LEADERBOARD, act("lb")),
     ]
     if allowed(who, Perm.broadcast):
-        choices.append(Choice("Thông báo", A.make(A.BROADCAST, "ls")))
+        choices.append(Choice(texts.BROADCASTS, A.make(A.BROADCAST, "ls")))
     choices.append(TO_MENU)
-    return Outbound(
-        f"👥 Việc của cán bộ ({await _where(ctx, who)}).\n"
-        "Mỗi thứ Hai lúc 8:00 mình gửi bạn bản tổng kết tuần. "
-        "Gõ /dangnhap để mở trang quản trị.",
-        tuple(choices),
-    )
+    return Outbound(texts.menu(await _where(ctx, who)), tuple(choices))
 
 
 async def _list(ctx: Context, who: Principal, offset: int, note: str = "") -> Outbound:
@@ -96,47 +96,43 @@ async def _list(ctx: Context, who: Principal, offset: int, note: str = "") -> Ou
     where = await _where(ctx, who)
     if not rows:
         return Outbound(
-            f"{head}✅ {where} chưa có người học nào cần nhắc.",
-            (Choice("Việc của cán bộ", act("m")), TO_MENU),
+            texts.nobody(head, where),
+            (_to_staff_menu(), TO_MENU),
         )
     today = ctx.local(ctx.now).date()
     lines = [
-        f"{head}🔔 Người học cần nhắc ({where}): {vn_number(total)} người "
-        f"(bỏ qua từ {t['ignored']} lần nhắc, hoặc {t['days']} ngày chưa học).",
+        texts.list_head(head, where, vn_number(total), t["ignored"], t["days"]),
     ]
     choices: list[Choice] = []
     names = communes.by_code()
     for i, r in enumerate(rows, start=offset + 1):
         commune = names.get(r.commune_code)
-        where_bits = [LEARNER_GROUPS.get(r.group or "", "chưa chọn nhóm")]
+        where_bits = [LEARNER_GROUPS.get(r.group or "", texts.NO_GROUP)]
         if commune and who.scope.kind != "commune":
             where_bits.append(commune.name)
         if r.unit_name:
             where_bits.append(r.unit_name)
-        facts = [f"{r.days_idle(today)} ngày chưa học"]
+        facts = [texts.days_idle(r.days_idle(today))]
         if r.reminders_ignored:
-            facts.append(f"bỏ qua {r.reminders_ignored} lần nhắc")
+            facts.append(texts.ignored(r.reminders_ignored))
         if r.reminders_off:
-            facts.append("đã tắt nhắc")
+            facts.append(texts.REMINDERS_OFF)
         if r.last_nudge:
-            facts.append(f"đã nhắc {ctx.local(r.last_nudge):%d/%m}")
+            facts.append(texts.nudged(ctx.local(r.last_nudge)))
         if r.last_call:
-            facts.append(f"đã gọi {ctx.local(r.last_call):%d/%m}")
-        name = r.name or f"Người học {r.pid}"
+            facts.append(texts.called(ctx.local(r.last_call)))
+        name = r.name or texts.learner(r.pid)
         lines.append(f"\n{i}. {name} · {' · '.join(where_bits)}\n   {' · '.join(facts)}")
         if allowed(who, Perm.broadcast):
             if not r.reminders_off:
-                choices.append(Choice(f"Nhắc {i}", act("n", r.id, offset)))
-            choices.append(Choice(f"Đã gọi {i}", act("c", r.id, offset)))
-    lines.append(
-        "\nChọn «Nhắc N» để trợ lý gửi người đó một lời nhắc riêng (mỗi người tối đa một "
-        "lần một ngày), hoặc «Đã gọi N» khi bạn đã gọi điện hay gặp trực tiếp."
-    )
+                choices.append(Choice(texts.nudge(i), act("n", r.id, offset)))
+            choices.append(Choice(texts.mark_called(i), act("c", r.id, offset)))
+    lines.append(texts.HOW_TO_ACT)
     if offset + PAGE < total:
-        choices.append(Choice("Trang sau", act("ls", offset + PAGE)))
+        choices.append(Choice(texts.NEXT_PAGE, act("ls", offset + PAGE)))
     if offset:
-        choices.append(Choice("Trang trước", act("ls", max(0, offset - PAGE))))
-    choices.append(Choice("Việc của cán bộ", act("m")))
+        choices.append(Choice(texts.PREVIOUS_PAGE, act("ls", max(0, offset - PAGE))))
+    choices.append(_to_staff_menu())
     return Outbound("\n".join(lines), tuple(choices))
 
 
@@ -144,8 +140,8 @@ async def _act_on(
     ctx: Context, who: Principal, what: str, learner_id: int, offset: int
 ) -> list[Outbound]:
     if not allowed(who, Perm.broadcast):
-        return [await _list(ctx, who, offset, "Tài khoản này không được nhắn người học.")]
-    session = ctx.repo.session
+        return [await _list(ctx, who, offset, texts.MAY_NOT_MESSAGE)]
+    repo, session = ctx.repo, ctx.repo.session
     if what == "n":
         outcome = await stalled.nudge(
             session, who, learner_id, ctx.catalog, ctx.now, ctx.tz, ctx.quiet
@@ -154,22 +150,22 @@ async def _act_on(
         outcome = await stalled.mark_called(session, who, learner_id, ctx.now)
     name = None
     if outcome != stalled.Outcome.not_found:
-        learner = await session.get(Learner, learner_id)
+        learner = await repo.learner(learner_id)
         name = learner.display_name if learner else None
-    await session.flush()
+    await repo.flush()
     return [await _list(ctx, who, offset, stalled.describe(outcome, name))]
 
 
 async def _leaderboard(ctx: Context, who: Principal) -> Outbound:
     board = await leaderboard.cached_board(ctx.repo.session, ctx.now)
-    lines = ["🏆 Bảng thi đua các xã, phường (tỷ lệ học xong phần cơ bản):"]
+    lines = [texts.LEADERBOARD_HEAD]
     for s in board.communes[:TOP]:
         lines.append(f"{s.rank}. {s.name}: {_pct(s.trained_pct)}{_change(s.change)}")
     mine = board.commune(who.scope.commune) if who.scope.kind != "province" else None
     if mine is not None and mine.rank > TOP:
         lines.append(f"…\n{mine.rank}. {mine.name}: {_pct(mine.trained_pct)}{_change(mine.change)}")
-    lines.append("\nXem đầy đủ (cả đơn vị) trên trang quản trị, mục «Thi đua».")
-    return Outbound("\n".join(lines), (Choice("Việc của cán bộ", act("m")), TO_MENU))
+    lines.append(texts.LEADERBOARD_MORE)
+    return Outbound("\n".join(lines), (_to_staff_menu(), TO_MENU))
 
 
 def _pct(value: float | None) -> str:

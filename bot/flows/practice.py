@@ -7,6 +7,8 @@ these rules are the offline fallback.
 import re
 
 from bot import actions as A
+from bot.flows.texts import common as shared
+from bot.flows.texts import practice as texts
 from bot.messages import Choice, Outbound
 from bot.textutil import fold
 from lessons.schema import Lesson
@@ -27,13 +29,7 @@ CONTEXT_MARKERS = re.compile(
 )
 MIN_CONTEXT_WORDS = 12
 MIN_PROMPT_WORDS = 4
-
-PARTS = (
-    ("Vai trò", "bắt đầu bằng «Bạn là…», ví dụ «Bạn là thư ký UBND xã»"),
-    ("Việc cần làm", "nói rõ việc: viết, soạn, tóm tắt, lập…"),
-    ("Bối cảnh", "thêm ai, ở đâu, khi nào, để làm gì"),
-    ("Định dạng", "nói độ dài hay hình thức: «tối đa 5 câu», «dạng bảng»"),
-)
+PARTS = texts.PARTS  # bot/tutor/grader.py names the parts by these too
 
 
 def check(prompt: str) -> list[bool]:
@@ -45,42 +41,25 @@ def check(prompt: str) -> list[bool]:
 
 
 def task_message(lesson: Lesson, next_index: int) -> Outbound:
-    return Outbound(
-        f"✍️ Thực hành\n\n{lesson.practice.task}\n\nBạn gõ câu lệnh của mình vào đây nhé.",
-        (
-            Choice("Xem câu lệnh mẫu", A.make(A.PRACTICE_EXAMPLE, lesson.id)),
-            Choice("Làm câu hỏi ▶", A.make(A.CARD, lesson.id, next_index)),
-        ),
-    )
+    return Outbound(texts.task(lesson.practice.task), _after(lesson, next_index))
 
 
 def feedback(lesson: Lesson, prompt: str, next_index: int) -> Outbound:
     if len(fold(prompt).split()) < MIN_PROMPT_WORDS:
-        return Outbound(
-            "Câu lệnh hơi ngắn. Bạn thử viết đủ 4 phần: vai trò, việc cần làm, "
-            "bối cảnh, định dạng nhé.",
-            _after(lesson, next_index),
-        )
+        return Outbound(texts.TOO_SHORT, _after(lesson, next_index))
     found = check(prompt)
-    lines = [
-        f"✅ {name}" if ok else f"❌ {name}: {hint}"
-        for (name, hint), ok in zip(PARTS, found, strict=True)
-    ]
+    lines = [texts.part(name, hint, ok) for (name, hint), ok in zip(PARTS, found, strict=True)]
     score = sum(found)
-    head = (
-        "Tuyệt! Câu lệnh của bạn đủ cả 4 phần."
-        if score == 4
-        else f"Câu lệnh của bạn có {score}/4 phần. Bạn sửa thêm rồi gửi lại nhé."
-    )
+    head = texts.ALL_PARTS if score == 4 else texts.some_parts(score)
     return Outbound(head + "\n\n" + "\n".join(lines), _after(lesson, next_index))
 
 
 def example(lesson: Lesson, next_index: int) -> Outbound:
-    return Outbound(f"Câu lệnh mẫu:\n\n{lesson.practice.example}", _after(lesson, next_index))
+    return Outbound(texts.example(lesson.practice.example), _after(lesson, next_index))
 
 
 def _after(lesson: Lesson, next_index: int) -> tuple[Choice, ...]:
     return (
-        Choice("Xem câu lệnh mẫu", A.make(A.PRACTICE_EXAMPLE, lesson.id)),
-        Choice("Làm câu hỏi ▶", A.make(A.CARD, lesson.id, next_index)),
+        Choice(texts.SEE_EXAMPLE, A.make(A.PRACTICE_EXAMPLE, lesson.id)),
+        Choice(shared.TO_QUESTIONS, A.make(A.CARD, lesson.id, next_index)),
     )

@@ -2,6 +2,7 @@
 the final assessment and the review."""
 
 from bot.flows.context import Context
+from bot.flows.texts import quiz as texts
 from bot.messages import Choice, Outbound
 from lessons.schema import Question
 
@@ -14,7 +15,7 @@ def question_message(
     """A question with lettered options in the shuffled order; payload(i) for option i."""
     lines = [f"{LETTERS[pos]}. {q.options[i].text}" for pos, i in enumerate(order)]
     return Outbound(
-        f"Câu {number}/{total}: {q.question}\n\n" + "\n".join(lines),
+        texts.question(number, total, q.question, lines),
         tuple(Choice(LETTERS[pos], payload(i), q.options[i].text) for pos, i in enumerate(order)),
         kind="quiz",
         meta=meta,
@@ -24,9 +25,9 @@ def question_message(
 def verdict(q: Question, order: list[int], chosen: int, explain: bool = True) -> tuple[bool, str]:
     """(correct?, the ✅/❌ text) for an answer given as an option index in the file."""
     if chosen == q.correct_index:
-        return True, f"✅ Đúng rồi! {q.explanation}" if explain else "✅ Đúng rồi!"
+        return True, texts.right(q.explanation) if explain else texts.RIGHT
     letter = LETTERS[order.index(q.correct_index)]
-    text = f"❌ Chưa đúng. Đáp án đúng là {letter}: {q.options[q.correct_index].text}"
+    text = texts.wrong(letter, q.options[q.correct_index].text)
     return False, f"{text}\n\n{q.explanation}" if explain else text
 
 

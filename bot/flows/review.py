@@ -8,10 +8,13 @@ A wrong review answer sends it back to box 1.
 from datetime import timedelta
 
 from bot import actions as A
-from bot.flows import learning  # module import: learning imports this module too
 from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.quiz import question_message, shuffled_options, verdict
+from bot.flows.states import State
+from bot.flows.steps import refuse
+from bot.flows.texts import common as shared
+from bot.flows.texts import review as texts
 from bot.messages import Choice, Outbound
 from bot.outreach.schedule import local_day
 from storage.models import ReviewItem
@@ -64,15 +67,15 @@ async def start(ctx: Context) -> list[Outbound]:
     due = await ctx.repo.due_reviews(ctx.learner.id, ctx.now, SESSION_SIZE)
     due = [i for i in due if _question(ctx, i) is not None]  # skip removed content
     if not due:
-        return [Outbound("Hôm nay không có câu nào cần ôn. Giỏi lắm!", (TO_MENU,))]
+        return [Outbound(texts.NOTHING_DUE, (TO_MENU,))]
     ctx.goto(
-        "review",
+        State.review,
         items=[i.id for i in due],
         i=0,
         order=[shuffled_options(ctx, _question(ctx, i)) for i in due],
         right=0,
     )
-    return [Outbound(f"📚 Ôn lại {len(due)} câu bạn từng trả lời sai."), await current(ctx)]
+    return [Outbound(texts.start(len(due))), await current(ctx)]
 
 
 def _question(ctx: Context, item: ReviewItem):
@@ -97,17 +100,17 @@ async def current(ctx: Context) -> Outbound:
 async def answer(ctx: Context) -> list[Outbound]:
     item_id, opt = ctx.action.args
     d = ctx.data
-    if ctx.learner.state != "review":
-        return learning.refuse(ctx)
+    if ctx.learner.state != State.review:
+        return refuse(ctx)
     if not item_id.isdigit() or d["items"][d["i"]] != int(item_id) or not opt.isdigit():
-        return [Outbound("Nút này đã cũ nên mình bỏ qua."), await current(ctx)]
+        return [Outbound(shared.STALE_BUTTON), await current(ctx)]
     item = await ctx.repo.review(int(item_id))
     q = _question(ctx, item)
     if q is None or int(opt) >= len(q.options):
-        return [Outbound("Nút này đã cũ nên mình bỏ qua."), await current(ctx)]
+        return [Outbound(shared.STALE_BUTTON), await current(ctx)]
     correct, text = verdict(q, d["order"][d["i"]], int(opt))
     if correct and item.box >= LAST_BOX:
-        await ctx.repo.session.delete(item)
+        await ctx.repo.delete_review(item)
     elif correct:
         item.box += 1
         item.due_at = ctx.now + INTERVALS[item.box]
@@ -117,15 +120,14 @@ async def answer(ctx: Context) -> list[Outbound]:
     right = d["right"] + int(correct)
     out = [Outbound(text, kind="feedback", meta={"lesson": item.lesson_id, "question": q.id})]
     if d["i"] + 1 < len(d["items"]):
-        ctx.goto("review", **{**d, "i": d["i"] + 1, "right": right})
+        ctx.goto(State.review, **{**d, "i": d["i"] + 1, "right": right})
         out.append(await current(ctx))
         return out
-    ctx.goto("menu")
+    ctx.goto(State.menu)
     out.append(
         Outbound(
-            f"Xong phần ôn tập: bạn đúng {right}/{len(d['items'])} câu. "
-            "Câu nào còn sai, mình sẽ hỏi lại sau.",
-            (Choice("Học tiếp", A.make(A.CONTINUE, "new")), TO_MENU),
+            texts.finished(right, len(d["items"])),
+            (Choice(shared.CONTINUE, A.make(A.CONTINUE, "new")), TO_MENU),
         )
     )
     return out
