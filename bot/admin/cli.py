@@ -320,7 +320,7 @@ async def _export(args, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.admin import export as exp
-    from bot.admin.reports import ReportService
+    from bot.admin.reports.service import ReportService
     from bot.admin.roles import PROVINCE, Filter, Scope
     from storage.models import Unit
     from storage.types import utcnow
@@ -371,7 +371,7 @@ async def _export(args, settings: Settings) -> int:
 
 
 async def _targets(args, settings: Settings) -> int:
-    from bot.admin.reports import ReportService
+    from bot.admin.reports.service import ReportService
     from storage.models import AuditLog, TargetBase
     from storage.types import utcnow
 
@@ -420,7 +420,7 @@ async def _targets(args, settings: Settings) -> int:
 
 def _base_key_problem(key: str, population: int) -> str | None:
     from bot.admin.leaderboard import COMMUNE_BASE_PREFIX
-    from bot.admin.reports import TARGET_KEYS
+    from bot.admin.reports.targets import TARGET_KEYS
 
     if population < 0:
         return "population must be ≥ 0"

@@ -304,6 +304,10 @@ async def _recreate_indexes(conn, definitions: list[str]) -> None:
             await conn.execute(text(definition))
 
 
+SEQUENCE_TABLES = ("learner", "lesson_progress", "assessment", "unit", "staff_role")
+DEMO_SOURCE = "Dữ liệu mô phỏng (demo)"
+
+
 async def seed(
     engine: AsyncEngine,
     catalog: Catalog,
@@ -316,173 +320,27 @@ async def seed(
 ) -> SeedResult:
     """Add `learners` demo learners (and the demo units, core teams and target bases)."""
     now = now or utcnow()
+    # One generator drawn from in a fixed order: the same seed gives the same data.
     rng = random.Random(seed_value)
     pg = engine.dialect.name == "postgresql"
     async with engine.connect() as conn:
-        async with AsyncSession(bind=conn) as session:
-            if not force and await real_learners(session):
-                raise DemoRefused("the database has real learners")
-        await conn.rollback()
-
-        # Units (once) and the id ranges to use.
-        async with conn.begin():
-            have = set((await conn.execute(select(Unit.code))).scalars())
-            plan = [u for u in _units_plan(rng) if u["code"] not in have]
-            if plan:
-                await conn.execute(insert(Unit.__table__), [{**u, "created_at": now} for u in plan])
-            unit_rows = (
-                await conn.execute(select(Unit).where(Unit.code.startswith(UNIT_PREFIX)))
-            ).all()
-            units = [Unit(**dict(r._mapping)) for r in unit_rows]
-            start_id = int((await conn.execute(select(func.max(Learner.id)))).scalar() or 0) + 1
-            k0 = int(
-                (
-                    await conn.execute(
-                        select(func.count())
-                        .select_from(Learner)
-                        .where(Learner.channel == DEMO_CHANNEL)
-                    )
-                ).scalar_one()
-            )
+        await _refuse_real_learners(conn, force)
+        plan, units, start_id, k0 = await _add_units(conn, rng, now)
         dropped: list[str] = []
         if pg and learners >= BULK:
             dropped = await _drop_secondary_indexes(conn)
-        fast_fk = pg and bool(
-            (
-                await conn.execute(
-                    text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-                )
-            ).scalar()
-        )
+        fast_fk = pg and await _is_superuser(conn)
         await conn.rollback()
         gen = _Gen(catalog, rng, now, units)
-        defaults = _defaults()
-        defaults["state_data"] = {}
-        defaults["choices"] = []
-        lcols = [c.name for c in Learner.__table__.c]
-        n_progress = n_assess = 0
-        done = 0
-        while done < learners:
-            size = min(CHUNK, learners - done)
-            lrows, prows, arows = [], [], []
-            for i in range(size):
-                row, p, a = gen.learner(start_id + done + i, k0 + done + i, defaults)
-                lrows.append(row)
-                prows.extend(p)
-                arows.extend(a)
-            async with conn.begin():
-                if pg:
-                    raw = (await conn.get_raw_connection()).driver_connection
-                    if fast_fk:
-                        # The rows are consistent by construction: skip the per-row
-                        # foreign-key triggers (superuser only; else they just run).
-                        await raw.execute("SET LOCAL session_replication_role = replica")
-                    json_cols = {"state_data", "choices"}
-                    records = [
-                        tuple(json.dumps(r[c]) if c in json_cols else r[c] for c in lcols)
-                        for r in lrows
-                    ]
-                    await raw.copy_records_to_table("learner", records=records, columns=lcols)
-                    await raw.copy_records_to_table(
-                        "lesson_progress", records=prows, columns=PROGRESS_COLS
-                    )
-                    await raw.copy_records_to_table(
-                        "assessment",
-                        records=[(*a, "[]") for a in arows],
-                        columns=(*ASSESSMENT_COLS, "questions"),
-                    )
-                else:
-                    await conn.execute(insert(Learner.__table__), lrows)
-                    if prows:
-                        await conn.execute(
-                            insert(LessonProgress.__table__),
-                            [dict(zip(PROGRESS_COLS, p, strict=True)) for p in prows],
-                        )
-                    if arows:
-                        await conn.execute(
-                            insert(Assessment.__table__),
-                            [
-                                {**dict(zip(ASSESSMENT_COLS, a, strict=True)), "questions": []}
-                                for a in arows
-                            ],
-                        )
-            done += size
-            n_progress += len(prows)
-            n_assess += len(arows)
-            if progress:
-                progress(done, learners)
-
+        n_progress, n_assess = await _add_learners(
+            conn, gen, learners, start_id, k0, pg, fast_fk, progress
+        )
         if dropped:
             await _recreate_indexes(conn, dropped)
         async with conn.begin():
-            # Headcounts: agencies and schools have 55-100% of their staff learning,
-            # businesses 30-90%.
-            for u in units:
-                n = gen.unit_count.get(u.id, 0)
-                cover = (
-                    rng.uniform(0.55, 1.0)
-                    if u.kind in ("agency", "school")
-                    else rng.uniform(0.3, 0.9)
-                )
-                headcount = max(u.headcount or 0, math.ceil(n / cover) if n else rng.randint(3, 12))
-                await conn.execute(
-                    update(Unit.__table__).where(Unit.id == u.id).values(headcount=headcount)
-                )
-            # Core teams: most communes have one, not all of them active lately.
-            staff = 0
-            have_staff = set(
-                (
-                    await conn.execute(
-                        select(StaffRole.channel_user_id).where(StaffRole.channel == DEMO_CHANNEL)
-                    )
-                ).scalars()
-            )
-            rows = []
-            for c in communes.all_communes():
-                if rng.random() < 0.15:
-                    continue
-                for j in range(rng.randint(1, 3)):
-                    uid = f"staff-{c.code}-{j}"
-                    if uid in have_staff:
-                        continue
-                    seen = now - timedelta(days=rng.uniform(0, 25 if rng.random() < 0.8 else 90))
-                    rows.append(
-                        {"channel": DEMO_CHANNEL, "channel_user_id": uid, "role": "staff",
-                         "scope": "commune", "commune_code": c.code, "unit_id": None,
-                         "name": gen.name(), "created_at": now - timedelta(weeks=HISTORY_WEEKS),
-                         "created_by": "demo", "last_seen_at": seen}
-                    )  # fmt: skip
-            if rows:
-                await conn.execute(insert(StaffRole.__table__), rows)
-                staff = len(rows)
-            # Target bases, unless an admin set them: a plausible reach for the demo.
-            bases = set((await conn.execute(select(TargetBase.key))).scalars())
-            g = gen.group_count
-            for key, n, share in (
-                ("business", g["dn"], 0.62),
-                ("citizens", g["dan"] + g["che"], 0.55),
-            ):
-                if key not in bases and n:
-                    await conn.execute(
-                        insert(TargetBase.__table__).values(
-                            key=key,
-                            population=math.ceil(n / share),
-                            source="Dữ liệu mô phỏng (demo)",
-                            updated_at=now,
-                        )
-                    )
-            # Commune populations for the leaderboard (bot/admin/leaderboard.py).
-            for code, n in sorted(gen.commune_count.items()):
-                key = f"{leaderboard.COMMUNE_BASE_PREFIX}{code}"
-                if key not in bases:
-                    await conn.execute(
-                        insert(TargetBase.__table__).values(
-                            key=key,
-                            population=math.ceil(n / rng.uniform(0.3, 0.8)),
-                            source="Dữ liệu mô phỏng (demo)",
-                            updated_at=now,
-                        )
-                    )
+            await _set_headcounts(conn, rng, gen, units)
+            staff = await _add_core_teams(conn, rng, gen, now)
+            await _add_target_bases(conn, rng, gen, now)
             await conn.execute(
                 insert(AuditLog.__table__).values(
                     at=now,
@@ -492,16 +350,195 @@ async def seed(
                 )
             )
             if pg:
-                for table in ("learner", "lesson_progress", "assessment", "unit", "staff_role"):
-                    await conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                        )
-                    )
+                await _reset_sequences(conn)
         if pg:
-            await conn.commit()
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for table in ("learner", "lesson_progress", "assessment", "unit", "staff_role"):
-                await conn.execute(text(f"VACUUM ANALYZE {table}"))
+            await _vacuum(conn)
     return SeedResult(learners, len(plan), n_progress, n_assess, staff)
+
+
+async def _refuse_real_learners(conn, force: bool) -> None:
+    async with AsyncSession(bind=conn) as session:
+        if not force and await real_learners(session):
+            raise DemoRefused("the database has real learners")
+    await conn.rollback()
+
+
+async def _add_units(conn, rng: random.Random, now: datetime):
+    """The demo units (once), and where the new learners' ids and numbers start.
+    Returns (units added, all demo units, first learner id, demo learners so far)."""
+    async with conn.begin():
+        have = set((await conn.execute(select(Unit.code))).scalars())
+        plan = [u for u in _units_plan(rng) if u["code"] not in have]
+        if plan:
+            await conn.execute(insert(Unit.__table__), [{**u, "created_at": now} for u in plan])
+        unit_rows = (
+            await conn.execute(select(Unit).where(Unit.code.startswith(UNIT_PREFIX)))
+        ).all()
+        units = [Unit(**dict(r._mapping)) for r in unit_rows]
+        start_id = int((await conn.execute(select(func.max(Learner.id)))).scalar() or 0) + 1
+        k0 = int(
+            (
+                await conn.execute(
+                    select(func.count()).select_from(Learner).where(Learner.channel == DEMO_CHANNEL)
+                )
+            ).scalar_one()
+        )
+    return plan, units, start_id, k0
+
+
+async def _is_superuser(conn) -> bool:
+    return bool(
+        (
+            await conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))
+        ).scalar()
+    )
+
+
+async def _add_learners(
+    conn, gen: _Gen, learners: int, start_id: int, k0: int, pg: bool, fast_fk: bool, progress
+) -> tuple[int, int]:
+    """Generate and write the learners CHUNK at a time, one transaction per chunk.
+    Returns (lesson_progress rows, assessment rows) written."""
+    defaults = _defaults()
+    defaults["state_data"] = {}
+    defaults["choices"] = []
+    n_progress = n_assess = 0
+    done = 0
+    while done < learners:
+        size = min(CHUNK, learners - done)
+        lrows, prows, arows = [], [], []
+        for i in range(size):
+            row, p, a = gen.learner(start_id + done + i, k0 + done + i, defaults)
+            lrows.append(row)
+            prows.extend(p)
+            arows.extend(a)
+        async with conn.begin():
+            if pg:
+                await _copy_chunk(conn, fast_fk, lrows, prows, arows)
+            else:
+                await _insert_chunk(conn, lrows, prows, arows)
+        done += size
+        n_progress += len(prows)
+        n_assess += len(arows)
+        if progress:
+            progress(done, learners)
+    return n_progress, n_assess
+
+
+async def _copy_chunk(conn, fast_fk: bool, lrows: list, prows: list, arows: list) -> None:
+    """Postgres: COPY the rows (asyncpg's copy_records_to_table)."""
+    raw = (await conn.get_raw_connection()).driver_connection
+    if fast_fk:
+        # The rows are consistent by construction: skip the per-row
+        # foreign-key triggers (superuser only; else they just run).
+        await raw.execute("SET LOCAL session_replication_role = replica")
+    lcols = [c.name for c in Learner.__table__.c]
+    json_cols = {"state_data", "choices"}
+    records = [tuple(json.dumps(r[c]) if c in json_cols else r[c] for c in lcols) for r in lrows]
+    await raw.copy_records_to_table("learner", records=records, columns=lcols)
+    await raw.copy_records_to_table("lesson_progress", records=prows, columns=PROGRESS_COLS)
+    await raw.copy_records_to_table(
+        "assessment",
+        records=[(*a, "[]") for a in arows],
+        columns=(*ASSESSMENT_COLS, "questions"),
+    )
+
+
+async def _insert_chunk(conn, lrows: list, prows: list, arows: list) -> None:
+    """SQLite: batched INSERTs."""
+    await conn.execute(insert(Learner.__table__), lrows)
+    if prows:
+        await conn.execute(
+            insert(LessonProgress.__table__),
+            [dict(zip(PROGRESS_COLS, p, strict=True)) for p in prows],
+        )
+    if arows:
+        await conn.execute(
+            insert(Assessment.__table__),
+            [{**dict(zip(ASSESSMENT_COLS, a, strict=True)), "questions": []} for a in arows],
+        )
+
+
+async def _set_headcounts(conn, rng: random.Random, gen: _Gen, units: list[Unit]) -> None:
+    """Headcounts: agencies and schools have 55-100% of their staff learning, businesses
+    30-90%."""
+    for u in units:
+        n = gen.unit_count.get(u.id, 0)
+        cover = rng.uniform(0.55, 1.0) if u.kind in ("agency", "school") else rng.uniform(0.3, 0.9)
+        headcount = max(u.headcount or 0, math.ceil(n / cover) if n else rng.randint(3, 12))
+        await conn.execute(
+            update(Unit.__table__).where(Unit.id == u.id).values(headcount=headcount)
+        )
+
+
+async def _add_core_teams(conn, rng: random.Random, gen: _Gen, now: datetime) -> int:
+    """Core teams: most communes have one, not all of them active lately. Returns the
+    staff added."""
+    have_staff = set(
+        (
+            await conn.execute(
+                select(StaffRole.channel_user_id).where(StaffRole.channel == DEMO_CHANNEL)
+            )
+        ).scalars()
+    )
+    rows = []
+    for c in communes.all_communes():
+        if rng.random() < 0.15:
+            continue
+        for j in range(rng.randint(1, 3)):
+            uid = f"staff-{c.code}-{j}"
+            if uid in have_staff:
+                continue
+            seen = now - timedelta(days=rng.uniform(0, 25 if rng.random() < 0.8 else 90))
+            rows.append(
+                {"channel": DEMO_CHANNEL, "channel_user_id": uid, "role": "staff",
+                 "scope": "commune", "commune_code": c.code, "unit_id": None,
+                 "name": gen.name(), "created_at": now - timedelta(weeks=HISTORY_WEEKS),
+                 "created_by": "demo", "last_seen_at": seen}
+            )  # fmt: skip
+    if rows:
+        await conn.execute(insert(StaffRole.__table__), rows)
+    return len(rows)
+
+
+async def _add_target_bases(conn, rng: random.Random, gen: _Gen, now: datetime) -> None:
+    """Target bases and commune populations (bot/admin/leaderboard.py), unless an admin
+    set them: a plausible reach for the demo."""
+    bases = set((await conn.execute(select(TargetBase.key))).scalars())
+    g = gen.group_count
+    wanted = [
+        (key, math.ceil(n / share))
+        for key, n, share in (
+            ("business", g["dn"], 0.62),
+            ("citizens", g["dan"] + g["che"], 0.55),
+        )
+        if key not in bases and n
+    ]
+    for code, n in sorted(gen.commune_count.items()):
+        key = f"{leaderboard.COMMUNE_BASE_PREFIX}{code}"
+        if key not in bases:
+            wanted.append((key, math.ceil(n / rng.uniform(0.3, 0.8))))
+    for key, population in wanted:
+        await conn.execute(
+            insert(TargetBase.__table__).values(
+                key=key, population=population, source=DEMO_SOURCE, updated_at=now
+            )
+        )
+
+
+async def _reset_sequences(conn) -> None:
+    """Postgres: the id sequences after rows written with explicit ids."""
+    for table in SEQUENCE_TABLES:
+        await conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 1) FROM {table}))"
+            )
+        )
+
+
+async def _vacuum(conn) -> None:
+    await conn.commit()
+    await conn.execution_options(isolation_level="AUTOCOMMIT")
+    for table in SEQUENCE_TABLES:
+        await conn.execute(text(f"VACUUM ANALYZE {table}"))

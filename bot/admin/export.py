@@ -26,12 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import communes
 from bot.admin import funnel
-from bot.admin.reports import (
-    DEFINITIONS_VI,
-    Report,
-    ReportService,
-    per_learner_select,
-)
+from bot.admin.reports.queries import per_learner_select
+from bot.admin.reports.service import ReportService
+from bot.admin.reports.shapes import Report
+from bot.admin.reports.targets import DEFINITIONS_VI
 from bot.admin.roles import Filter, Scope
 from lessons.limits import LEARNER_GROUPS
 from lessons.loader import Catalog

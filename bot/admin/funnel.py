@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import communes as communes_mod
 from bot.admin.leaderboard import MarkRow
-from bot.admin.reports import learner_conditions
+from bot.admin.reports.conditions import learner_conditions
 from bot.admin.roles import Filter
 from lessons.limits import LEARNER_GROUPS
 from storage.models import Learner, Unit

@@ -24,7 +24,7 @@ from bot import policy
 from lessons.loader import Catalog
 from storage.models import Assessment, Learner, LessonProgress
 
-DEFAULT_TRACK = "dan"  # as bot/flows/assessment.py and bot/admin/reports.py
+DEFAULT_TRACK = "dan"  # as bot/flows/assessment.py and bot/admin/reports/conditions.py
 STAGES = ("first_lesson_at", "half_track_at", "trained_at", "proficient_at")
 
 

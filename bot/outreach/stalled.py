@@ -25,7 +25,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import actions as A
-from bot.admin.reports import learner_conditions
+from bot.admin.reports.conditions import learner_conditions
 from bot.admin.roles import Principal, Scope, scope_filter
 from bot.messages import Choice, Outbound
 from bot.outreach import outbox, schedule

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.admin import tokens
-from bot.admin.reports import ReportService
+from bot.admin.reports.service import ReportService
 from bot.admin.roles import Forbidden
 from bot.config import Settings
 from bot.web import (

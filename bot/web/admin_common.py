@@ -7,7 +7,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.admin.reports import ReportService
+from bot.admin.reports.service import ReportService
 from bot.admin.roles import PROVINCE, Filter, Forbidden, Perm, Principal, Scope, narrow
 from bot.config import Settings
 from lessons.limits import LEARNER_GROUPS

@@ -12,7 +12,7 @@ from sqlalchemy import desc, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import communes as communes_mod
-from bot.admin.reports import learner_conditions
+from bot.admin.reports.conditions import learner_conditions
 from bot.admin.roles import Filter, Perm, Principal, Role, check, narrow
 from bot.certificates import service
 from bot.web.admin_common import BadRequest, state

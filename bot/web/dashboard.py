@@ -17,13 +17,9 @@ from starlette.background import BackgroundTask
 from bot import communes as communes_mod
 from bot.admin import export as exp
 from bot.admin import qr, tokens
-from bot.admin.reports import (
-    DEFINITIONS_VI,
-    UNIT_KINDS,
-    learner_conditions,
-    per_learner_select,
-    search_conditions,
-)
+from bot.admin.reports.conditions import learner_conditions, search_conditions
+from bot.admin.reports.queries import per_learner_select
+from bot.admin.reports.targets import DEFINITIONS_VI, UNIT_KINDS
 from bot.admin.roles import (
     Forbidden,
     Perm,

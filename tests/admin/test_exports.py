@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot import communes, policy
 from bot.admin import export as exp
 from bot.admin.demo import seed
-from bot.admin.reports import ReportService
+from bot.admin.reports.service import ReportService
 from bot.admin.roles import PROVINCE, Filter, Scope
 from lessons.limits import LEARNER_GROUPS
 from storage.models import Assessment, Certificate, Learner, LessonProgress, Unit

@@ -4,7 +4,7 @@ scope, read back with openpyxl."""
 import openpyxl
 
 from bot.admin import export as exp
-from bot.admin.reports import ReportService
+from bot.admin.reports.service import ReportService
 from bot.admin.roles import PROVINCE, Filter, Scope
 from lessons.limits import LEARNER_GROUPS
 from tests.thidua.conftest import COMMUNE_A, NAME_A, NAME_B, TZ
