@@ -108,13 +108,16 @@ def choose_format(setting: str, command: str, stream=sys.stderr) -> str:
     return "json" if command in ("run", "serve", "worker", "web") and not is_tty else "text"
 
 
+class _Handler(logging.StreamHandler):
+    _hocai = True  # ours: replaced, not doubled, if setup runs again
+
+
 def setup(settings, command: str = "", stream=sys.stderr) -> str:
     """Configure the root logger once for this process. Returns the format chosen."""
     fmt = choose_format(getattr(settings, "log_format", "auto"), command, stream)
     redact = Redactor(secrets_of(settings))
-    handler = logging.StreamHandler(stream)
+    handler = _Handler(stream)
     handler.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter(redact))
-    handler._hocai = True  # replaced, not doubled, if setup runs again
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_hocai", False)]:
         root.removeHandler(old)

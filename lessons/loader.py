@@ -158,7 +158,8 @@ def _load_glossary(path: Path, problems: list[Problem], catalog: Catalog) -> lis
     if not isinstance(data, list):
         problems.append(Problem(path, 1, "expected a list of entries (- term: …)"))
         return []
-    terms, seen = [], {}
+    terms: list[Term] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(data):
         try:
             term = Term.model_validate(item)
@@ -183,7 +184,8 @@ def _load_faq(path: Path, problems: list[Problem], catalog: Catalog) -> list[Faq
     if not isinstance(data, list):
         problems.append(Problem(path, 1, "expected a list of entries (- questions: …)"))
         return []
-    entries, seen = [], {}
+    entries: list[FaqEntry] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(data):
         try:
             entry = FaqEntry.model_validate(item)
@@ -249,9 +251,9 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         if not mod_path.exists():
             problems.append(Problem(folder, 1, f"module folder without {MODULE_FILE}"))
         else:
-            parsed = _parse(Module, mod_path, problems)
-            if parsed:
-                modules.append((parsed[0], mod_path, parsed[1]))
+            parsed_module = _parse(Module, mod_path, problems)
+            if parsed_module:
+                modules.append((parsed_module[0], mod_path, parsed_module[1]))
         for path in sorted(folder.glob("*.y*ml")):
             if path.name in (MODULE_FILE, EXAM_FILE):
                 continue

@@ -2,11 +2,12 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,6 +29,12 @@ MIGRATION_LOCK_KEY = 0x686F636169_0002
 # (docs/PERFORMANCE.md). 4 processes x 30 stays under Postgres' default 100 connections.
 PG_POOL_SIZE = 20
 PG_MAX_OVERFLOW = 10
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. Session.execute is typed as returning a
+    Result; for those statements it is a CursorResult, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def is_sqlite(url: str) -> bool:

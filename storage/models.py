@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
@@ -22,6 +22,13 @@ def _created() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class TableModel(SQLModel):
+    """The base of the tables: SQLModel sets `__table__` on each but does not declare it."""
+
+    if TYPE_CHECKING:
+        __table__: ClassVar[sa.Table]
+
+
 def new_pid() -> str:
     """A pseudonymous learner id for exports and logs (no link to the chat id)."""
     return secrets.token_hex(5)
@@ -34,7 +41,7 @@ class LearnerStatus(StrEnum):
     dormant = "dormant"  # stopped answering reminders
 
 
-class Learner(SQLModel, table=True):
+class Learner(TableModel, table=True):
     __tablename__ = "learner"
     __table_args__ = (sa.UniqueConstraint("channel", "channel_user_id", name="uq_learner_chat"),)
 
@@ -76,7 +83,7 @@ class Learner(SQLModel, table=True):
     reminders_off: Col[bool] = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
-class ReminderDue(SQLModel, table=True):
+class ReminderDue(TableModel, table=True):
     """The reminder tick's schedule: one narrow row per active learner with a next
     reminder, indexed by when it is due. Written only by database triggers on learner
     (migration 0013), in the same transaction as the learner's own change; the tick
@@ -93,7 +100,7 @@ class ReminderDue(SQLModel, table=True):
     channel: Col[str] = Field(max_length=16)
 
 
-class Unit(SQLModel, table=True):
+class Unit(TableModel, table=True):
     """An agency, enterprise or cooperative that enrols its people by join code."""
 
     __tablename__ = "unit"
@@ -107,7 +114,7 @@ class Unit(SQLModel, table=True):
     created_at: Col[datetime] = _created()
 
 
-class LessonProgress(SQLModel, table=True):
+class LessonProgress(TableModel, table=True):
     __tablename__ = "lesson_progress"
     __table_args__ = (sa.UniqueConstraint("learner_id", "lesson_id", name="uq_progress"),)
 
@@ -122,7 +129,7 @@ class LessonProgress(SQLModel, table=True):
     best_score: Col[int | None] = Field(default=None)
 
 
-class QuizAnswer(SQLModel, table=True):
+class QuizAnswer(TableModel, table=True):
     """One answer to one quiz question; one per question per attempt."""
 
     __tablename__ = "quiz_answer"
@@ -142,7 +149,7 @@ class QuizAnswer(SQLModel, table=True):
     answered_at: Col[datetime] = _created()
 
 
-class ProcessedUpdate(SQLModel, table=True):
+class ProcessedUpdate(TableModel, table=True):
     """Ids of inbound updates already handled, so a redelivery is processed once.
 
     `channel` is the channel ("telegram", "zalo", "console") for update ids, which the
@@ -157,7 +164,7 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: Col[datetime] = _created()
 
 
-class InboxEvent(SQLModel, table=True):
+class InboxEvent(TableModel, table=True):
     """An event a polling channel fetched and has not finished handling. Zalo's
     getUpdates has no offset to confirm: an event is the platform's no more once it is
     handed out, so it is kept here first and deleted once handled; a process that dies
@@ -171,7 +178,7 @@ class InboxEvent(SQLModel, table=True):
     received_at: Col[datetime] = _created()
 
 
-class AuditLog(SQLModel, table=True):
+class AuditLog(TableModel, table=True):
     """Who did what to personal data or on others' behalf. No message text, no names."""
 
     __tablename__ = "audit_log"
@@ -183,7 +190,7 @@ class AuditLog(SQLModel, table=True):
     detail: Col[dict] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class Assessment(SQLModel, table=True):
+class Assessment(TableModel, table=True):
     """One attempt at a track's final assessment. The drawn questions are fixed at the
     start, so leaving and coming back resumes the same test instead of redrawing it."""
 
@@ -203,7 +210,7 @@ class Assessment(SQLModel, table=True):
     passed: Col[bool | None] = Field(default=None)
 
 
-class AssessmentAnswer(SQLModel, table=True):
+class AssessmentAnswer(TableModel, table=True):
     __tablename__ = "assessment_answer"
     __table_args__ = (
         sa.UniqueConstraint("assessment_id", "position", name="uq_assessment_answer_once"),
@@ -219,7 +226,7 @@ class AssessmentAnswer(SQLModel, table=True):
     answered_at: Col[datetime] = _created()
 
 
-class ReviewItem(SQLModel, table=True):
+class ReviewItem(TableModel, table=True):
     """A question answered wrong, coming back for review (Leitner boxes 1-3)."""
 
     __tablename__ = "review_item"
@@ -245,7 +252,7 @@ class OutboxStatus(StrEnum):
     skipped = "skipped"  # not sent on purpose; `error` says why (e.g. outside_48h_window)
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(TableModel, table=True):
     """A message to send later through a channel: reminders, reviews, broadcasts.
 
     The dedup key makes writing it idempotent (two schedulers cannot queue the same
@@ -278,7 +285,7 @@ class OutboxMessage(SQLModel, table=True):
 # data. Tokens are stored only as SHA-256 hashes.
 
 
-class StaffRole(SQLModel, table=True):
+class StaffRole(TableModel, table=True):
     """An admin (whole province) or a staff member scoped to the province, a commune or a
     unit. One role per chat."""
 
@@ -298,7 +305,7 @@ class StaffRole(SQLModel, table=True):
     last_seen_at: Col[datetime | None] = _ts()  # last login or dashboard use
 
 
-class LoginToken(SQLModel, table=True):
+class LoginToken(TableModel, table=True):
     """A one-time dashboard login link (sent by the bot on /dangnhap)."""
 
     __tablename__ = "login_token"
@@ -312,7 +319,7 @@ class LoginToken(SQLModel, table=True):
     used_at: Col[datetime | None] = _ts()
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(TableModel, table=True):
     """A dashboard session; the cookie holds the token, the table only its hash."""
 
     __tablename__ = "web_session"
@@ -326,7 +333,7 @@ class WebSession(SQLModel, table=True):
     expires_at: Col[datetime] = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(TableModel, table=True):
     """A bearer token for the admin API, acting as the role holder it was made for."""
 
     __tablename__ = "api_token"
@@ -343,7 +350,7 @@ class ApiToken(SQLModel, table=True):
     last_used_at: Col[datetime | None] = _ts()
 
 
-class TargetBase(SQLModel, table=True):
+class TargetBase(TableModel, table=True):
     """How many people a province target counts against (e.g. business owners in the
     province), set by an admin from official statistics."""
 
@@ -380,7 +387,7 @@ sa.Index(
 sa.Index("ix_assessment_finished_at", _as.finished_at)
 
 
-class TutorAnswer(SQLModel, table=True):
+class TutorAnswer(TableModel, table=True):
     """One question to the AI tutor (or one practice prompt it graded) and the answer given:
     the daily quota is counted from these rows, and 👍/👎 feedback lands here. Pseudonymous:
     the learner's row id, never a name; deleted with the learner's data."""
@@ -413,7 +420,7 @@ class BroadcastStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Broadcast(SQLModel, table=True):
+class Broadcast(TableModel, table=True):
     """An announcement by a staff member or admin to the learners of their scope.
 
     The delivery rows are outbox rows (one per recipient, dedup key "bc:<id>:<learner
@@ -463,7 +470,7 @@ class Broadcast(SQLModel, table=True):
 # --- Zalo Official Account (issue 23) ------------------------------------------------------
 
 
-class ZaloOAToken(SQLModel, table=True):
+class ZaloOAToken(TableModel, table=True):
     """The OA's OAuth v4 tokens, one row per Zalo app. The refresh token is single-use:
     a refresh rewrites this row under its lock (bot/channels/zalo_oa/tokens.py), so two
     processes never spend the same refresh token. Whoever reads this table can act as
@@ -486,7 +493,7 @@ class ZaloOAToken(SQLModel, table=True):
 # --- Thi đua: staff contact with stalled learners (issue 22) -----------------------------
 
 
-class LearnerContact(SQLModel, table=True):
+class LearnerContact(TableModel, table=True):
     """A staff member reached out to a stalled learner: a nudge sent through the bot, or
     "đã gọi" (they called or met them). No text, no phone number: who, whom, when."""
 
@@ -504,7 +511,7 @@ class LearnerContact(SQLModel, table=True):
 # --- Certificates (issue 18) ------------------------------------------------------------
 
 
-class Certificate(SQLModel, table=True):
+class Certificate(TableModel, table=True):
     """A certificate for a passed final assessment. The PDF and PNG are rendered from this
     row (bot/certificates/render.py) and kept on disk only as a cache. When the learner
     deletes their data the row stays as a revoked stub (no name, no learner) so its QR

@@ -222,7 +222,7 @@ async def _admin(args, settings: Settings) -> int:
         # token
         if args.token_cmd == "create":
             who = await principal_for(session, settings, args.channel, args.user_id)
-            if who.role == Role.learner:
+            if who.role == Role.learner or who.scope is None:
                 return _err("that chat has no admin or staff role; add one first")
             token_id, token = await tokens.create_api_token(
                 session, args.channel, args.user_id, args.name, now, days=args.days
@@ -261,8 +261,8 @@ async def _staff(args) -> int:
                 )
             except staff.GrantError as e:
                 return _err(str(e))
-            where = {"unit": f" {spec.unit_code}", "commune": f" {row.commune_code}"}
-            scope = row.scope + where.get(row.scope, "")
+            suffix = {"unit": f" {spec.unit_code}", "commune": f" {row.commune_code}"}
+            scope = row.scope + suffix.get(row.scope, "")
             print(f"{args.channel}:{args.user_id} is now staff ({scope})")
             return 0
         if args.what == "remove":
@@ -296,8 +296,8 @@ async def _units(args, settings: Settings) -> int:
             except OSError as e:
                 return _err(f"cannot read {args.csv}: {e.strerror}")
             result = await import_units(session, data, CLI_ACTOR)
-            for e in result.errors:
-                print(f"{args.csv}:{e}", file=sys.stderr)
+            for problem in result.errors:
+                print(f"{args.csv}:{problem}", file=sys.stderr)
             if result.errors:
                 print(f"{len(result.errors)} problem(s); nothing imported.", file=sys.stderr)
                 await session.rollback()

@@ -15,13 +15,15 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import communes
@@ -143,7 +145,7 @@ class _Rows:
 
 async def _batches(
     sessions: async_sessionmaker[AsyncSession], catalog: Catalog, flt: Filter
-) -> AsyncIterator[list]:
+) -> AsyncIterator[Sequence[Row[Any]]]:
     stmt = per_learner_select(catalog, flt).execution_options(yield_per=BATCH)
     async with sessions() as session:
         result = await session.stream(stmt)
@@ -255,10 +257,16 @@ def write_summary(x: _Xlsx, report: Report, job: Export, tz: ZoneInfo, now: date
     r += 1
     line("Theo nhóm người học", fmt=x.bold)
     line("Nhóm", "Người học", "Học xong cơ bản", "Thành thạo", "Hoạt động 7 ngày", fmt=x.head)
-    for g, c in report.groups.items():
-        line(LEARNER_GROUPS.get(g, g), c.learners, c.trained, c.proficient, c.active)
-    t = report.total
-    line("Tổng cộng", t.learners, t.trained, t.proficient, t.active, fmt=x.bold)
+    for g, counts in report.groups.items():
+        line(
+            LEARNER_GROUPS.get(g, g),
+            counts.learners,
+            counts.trained,
+            counts.proficient,
+            counts.active,
+        )
+    total = report.total
+    line("Tổng cộng", total.learners, total.trained, total.proficient, total.active, fmt=x.bold)
     r += 1
     line("Theo xã, phường", fmt=x.bold)
     line(
@@ -271,15 +279,15 @@ def write_summary(x: _Xlsx, report: Report, job: Export, tz: ZoneInfo, now: date
         "Dưới chỉ tiêu",
         fmt=x.head,
     )
-    for c in report.communes:
+    for row in report.communes:
         line(
-            c.name,
-            c.counts.learners,
-            c.counts.trained,
-            c.counts.proficient,
-            c.team,
-            c.team_active,
-            "; ".join(c.flags),
+            row.name,
+            row.counts.learners,
+            row.counts.trained,
+            row.counts.proficient,
+            row.team,
+            row.team_active,
+            "; ".join(row.flags),
         )
     r += 1
     line("Theo đơn vị", fmt=x.bold)

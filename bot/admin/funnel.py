@@ -85,21 +85,22 @@ def funnel(
         if not _in(flt, r):
             continue
         total.add(r)
+        key: object
         if by == "commune":
             key = r.commune
-            c = names.get(key) if key is not None else None
+            c = names.get(r.commune) if r.commune is not None else None
             label = c.name if c else "Chưa chọn xã/phường"
+            code = "" if r.commune is None else str(r.commune)
         elif by == "unit":
-            key = r.unit_id
-            u = unit_by_id.get(key) if key is not None else None
+            u = unit_by_id.get(r.unit_id) if r.unit_id is not None else None
             if u is None:
                 continue  # learners of no unit are not a unit's
-            label = u.name
+            key, label, code = r.unit_id, u.name, u.code
         else:
             key = r.group
-            label = LEARNER_GROUPS.get(key or "", "Chưa chọn nhóm")
+            label = LEARNER_GROUPS.get(r.group or "", "Chưa chọn nhóm")
+            code = r.group or ""
         if key not in parts:
-            code = (u.code if by == "unit" else str(key)) if key is not None else ""
             parts[key] = FunnelRow(code, label)
         parts[key].add(r)
     return total, sorted(parts.values(), key=lambda f: (-f.counts[0], f.label))

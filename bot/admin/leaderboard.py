@@ -198,13 +198,14 @@ def build_board(
 ) -> Board:
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
-    communes: dict[int, Standing] = {}
+    # Looked up by a learner's commune and unit, which may be None.
+    communes: dict[int | None, Standing] = {}
     for c in communes_mod.all_communes():
         population = bases.get(f"{COMMUNE_BASE_PREFIX}{c.code}")
         communes[c.code] = Standing(
             "commune", str(c.code), c.name, c.code, population, "population"
         )
-    by_unit: dict[int, Standing] = {}
+    by_unit: dict[int | None, Standing] = {}
     for u in units:
         by_unit[u.id] = Standing("unit", u.code, u.name, u.commune_code, u.headcount, "headcount")
     for r in rows:
@@ -271,7 +272,7 @@ _PROGRESS: dict[str, tuple[float, Board]] = {}
 
 
 async def cached_board(session: AsyncSession, now: datetime) -> Board:
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     hit = _PROGRESS.get(key)
     if hit and time.monotonic() - hit[0] < PROGRESS_CACHE_SECONDS:
         return hit[1]

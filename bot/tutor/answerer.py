@@ -229,7 +229,7 @@ class Answerer:
     async def complete(self, draft: Draft) -> Reply:
         """The model's answer when it gives a good one, else the offline answer."""
         offline = dataclasses.replace(draft.offline, latency_ms=_ms(draft.started))
-        if draft.messages is None or self.model is None:
+        if draft.messages is None or self.model is None or self.prompts is None:
             return offline
         try:
             done = await self.model.complete(*draft.messages)
@@ -376,7 +376,8 @@ class Answerer:
         named = self.retriever.named_term(question)
         if named is not None:
             term = self.retriever.passages[named[0]].term
-            parts.append(f"[Từ điển AI] {term.term}: {term.definition}")
+            if term is not None:  # named_term names term passages only
+                parts.append(f"[Từ điển AI] {term.term}: {term.definition}")
         for hit in result.hits:
             p = hit.passage
             if p.card is None or p.id in seen or len(parts) >= MAX_PASSAGES:
@@ -416,6 +417,7 @@ class Answerer:
             created_at=ctx.now,
         )
         await ctx.repo.add(row)
+        assert row.id is not None  # the flush gave it one
         log.info(
             "tutor answer learner=%s source=%s category=%s lessons=%s model_pending=%s",
             ctx.learner.pid,
@@ -494,6 +496,7 @@ class Answerer:
             created_at=ctx.now,
         )
         await ctx.repo.add(row)
+        assert row.id is not None  # the flush gave it one
         out = dataclasses.replace(rules, meta={})
         out.meta["pending"] = Pending(row.id, practice=(lesson, prompt[:MAX_QUESTION_CHARS], after))
         return out
@@ -512,7 +515,9 @@ class Answerer:
             done.append(dataclasses.replace(message, text=text or message.text, meta={}))
         return done
 
-    async def _run(self, pending: Pending, sessions) -> str | None:
+    async def _run(
+        self, pending: Pending, sessions: async_sessionmaker[AsyncSession]
+    ) -> str | None:
         started = time.perf_counter()
         try:
             if pending.draft is not None:
@@ -527,7 +532,9 @@ class Answerer:
                 )
                 text = reply.text
             else:
-                lesson, prompt, after = pending.practice
+                if pending.practice is None or self.grader is None:
+                    raise RuntimeError("a pending reply with neither a draft nor a practice")
+                lesson, prompt, _ = pending.practice
                 graded = await self.grader.grade(lesson, prompt)
                 if graded is None:
                     return None

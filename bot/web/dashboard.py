@@ -7,6 +7,7 @@ The broadcasts and staff pages are in bot/web/broadcast_pages.py.
 import hmac
 import math
 from pathlib import Path
+from typing import cast
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -94,6 +95,8 @@ class Caller:
 async def caller(request: Request) -> Caller:
     st = state(request)
     token = request.cookies.get(COOKIE)
+    if not token:
+        raise NotLoggedIn()
     async with st.sessions() as session:
         web = await tokens.session_for(session, token, utcnow())
         if web is None:
@@ -112,7 +115,7 @@ def scope_label(who: Principal, unit: Unit | None = None) -> str:
     if s is None:
         return ""
     if s.kind == "commune":
-        c = communes_mod.by_code().get(s.commune)
+        c = communes_mod.lookup(s.commune)
         return c.name if c else f"xã/phường {s.commune}"
     if s.kind == "unit":
         return f"đơn vị {unit.name}" if unit else "đơn vị của bạn"
@@ -241,10 +244,10 @@ async def join_page(request: Request, code: str):
 @router.get("/quan-tri", response_class=HTMLResponse)
 async def overview(request: Request):
     c = await caller(request)
-    check(c.who, Perm.view)
+    scope = check(c.who, Perm.view)
     st = state(request)
-    report = await st.reports.report(c.who.scope)
-    trend = await st.reports.trend(scope_filter(c.who.scope), st.tz)
+    report = await st.reports.report(scope)
+    trend = await st.reports.trend(scope_filter(scope), st.tz)
     labels = [f"{w['week']:%d/%m}" for w in trend]
     series = (
         ("learners", "Người học mới mỗi tuần", "#2e7d32"),
@@ -263,8 +266,8 @@ async def overview(request: Request):
 @router.get("/quan-tri/chi-tieu", response_class=HTMLResponse)
 async def targets(request: Request):
     c = await caller(request)
-    check(c.who, Perm.view)
-    report = await state(request).reports.report(c.who.scope)
+    scope = check(c.who, Perm.view)
+    report = await state(request).reports.report(scope)
     from bot.web.certificate_pages import place_counts  # it imports this module
 
     certificates = await place_counts(request, c.who)
@@ -286,8 +289,8 @@ COMMUNE_SORTS = {
 @router.get("/quan-tri/xa-phuong", response_class=HTMLResponse)
 async def communes(request: Request, sap: str = "co", chieu: str = "giam", duoi: int = 0):
     c = await caller(request)
-    check(c.who, Perm.view)
-    report = await state(request).reports.report(c.who.scope)
+    scope = check(c.who, Perm.view)
+    report = await state(request).reports.report(scope)
     rows = list(report.communes)
     key = COMMUNE_SORTS.get(sap, COMMUNE_SORTS["co"])
     rows.sort(key=lambda r: (key(r), r.name), reverse=chieu != "tang")
@@ -309,8 +312,8 @@ async def communes(request: Request, sap: str = "co", chieu: str = "giam", duoi:
 @router.get("/quan-tri/don-vi", response_class=HTMLResponse)
 async def units(request: Request, msg: str = "", err: str = ""):
     c = await caller(request)
-    check(c.who, Perm.view)
-    report = await state(request).reports.report(c.who.scope)
+    scope = check(c.who, Perm.view)
+    report = await state(request).reports.report(scope)
     return await page(
         request,
         c,
@@ -369,9 +372,9 @@ async def unit_qr(request: Request, code: str):
 @router.get("/quan-tri/don-vi/ma-qr.zip")
 async def units_zip(request: Request):
     c = await caller(request)
-    check(c.who, Perm.unit_links)
+    scope = check(c.who, Perm.unit_links)
     st = state(request)
-    report = await st.reports.report(c.who.scope)
+    report = await st.reports.report(scope)
     codes = [u.code for u in report.units]
     async with st.sessions() as session:
         rows = (
@@ -415,7 +418,8 @@ async def learners(
                 await session.execute(select(func.count()).select_from(Learner).where(*conds))
             ).scalar_one()
         )
-        ids = list(
+        ids = cast(  # stored rows' ids are never None
+            list[int],
             (
                 await session.execute(
                     select(Learner.id)
@@ -424,7 +428,9 @@ async def learners(
                     .limit(PAGE_SIZE)
                     .offset((trang - 1) * PAGE_SIZE)
                 )
-            ).scalars()
+            )
+            .scalars()
+            .all(),
         )
         rows = (
             (await session.execute(per_learner_select(st.catalog, flt, ids=ids))).all()
@@ -463,9 +469,9 @@ def _communes_for(who: Principal):
 @router.get("/quan-tri/xuat-du-lieu", response_class=HTMLResponse)
 async def exports(request: Request):
     c = await caller(request)
-    check(c.who, Perm.export)
+    scope = check(c.who, Perm.export)
     st = state(request)
-    report = await st.reports.report(c.who.scope)
+    report = await st.reports.report(scope)
     stmt = select(AuditLog).where(AuditLog.action == "progress_exported")
     if c.who.role != Role.admin:
         stmt = stmt.where(AuditLog.actor == c.who.actor[:64])

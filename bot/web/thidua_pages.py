@@ -46,11 +46,10 @@ def standings(request: Request) -> leaderboard.Standings:
 @router.get("/quan-tri/thi-dua", response_class=HTMLResponse)
 async def leaderboard_page(request: Request, theo: str = "trained"):
     c = await caller(request)
-    check(c.who, Perm.view)
+    scope = check(c.who, Perm.view)
     if theo not in leaderboard.BY:
         raise BadRequest("theo must be trained or proficient")
     board = await standings(request).board(theo)
-    scope = c.who.scope
     own_commune = str(scope.commune) if scope.kind == "commune" else None
     own_unit = None
     if scope.kind == "unit":
@@ -136,17 +135,17 @@ async def funnel_page(
 @router.get("/quan-tri/can-nhac", response_class=HTMLResponse)
 async def stalled_page(request: Request, trang: int = 1, msg: str = ""):
     c = await caller(request)
-    check(c.who, Perm.view)
+    scope = check(c.who, Perm.view)
     st = state(request)
     now = st.reports.clock()
     t = {"ignored": st.settings.stalled_after_ignored, "days": st.settings.stalled_after_days}
     async with st.sessions() as session:
-        total = await stalled.count(session, c.who.scope, now, st.tz, **t)
+        total = await stalled.count(session, scope, now, st.tz, **t)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         trang = min(max(1, trang), pages)
         rows = await stalled.page(
             session,
-            c.who.scope,
+            scope,
             now,
             st.tz,
             limit=PAGE_SIZE,
