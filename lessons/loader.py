@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -109,7 +110,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[object, dict[tuple,
     return data, lines
 
 
-def _walk(node, at: tuple, lines: dict, path: Path, problems: list[Problem]) -> None:
+def _walk(node: yaml.Node, at: tuple, lines: dict, path: Path, problems: list[Problem]) -> None:
     lines.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
@@ -139,7 +140,9 @@ def _where(loc: tuple) -> str:
     return out
 
 
-def _validation_problems(e: ValidationError, path: Path, lines: dict, prefix: tuple = ()):
+def _validation_problems(
+    e: ValidationError, path: Path, lines: dict, prefix: tuple = ()
+) -> Iterator[Problem]:
     for err in e.errors():
         loc = prefix + tuple(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")

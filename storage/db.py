@@ -7,7 +7,7 @@ from typing import Any, cast
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import CursorResult, Result, make_url
+from sqlalchemy.engine import Connection, CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,7 +54,7 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
         )
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -89,7 +89,7 @@ def alembic_config(url: str) -> Config:
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations on this engine's database (creates a fresh one from nothing)."""
 
-    def _run(sync_conn):
+    def _run(sync_conn: Connection) -> None:
         cfg = alembic_config(str(engine.url.render_as_string(hide_password=False)))
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, revision)
@@ -103,7 +103,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    def _rev(sync_conn):
+    def _rev(sync_conn: Connection) -> str | None:
         return MigrationContext.configure(sync_conn).get_current_revision()
 
     async with engine.connect() as conn:

@@ -2,18 +2,29 @@
 
 Revoking and re-issuing are audited as "admin:cli", like the dashboard's buttons."""
 
+import argparse
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.certificates import service
 from bot.config import Settings
 from storage.models import AuditLog
 from storage.types import utcnow
 
+# The admin CLI's database context: migrates, yields the engine and a sessionmaker.
+OpenDb = Callable[
+    [Settings],
+    AbstractAsyncContextManager[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]],
+]
+
 CLI_ACTOR = "admin:cli"
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     cert = sub.add_parser("certificates", help="certificates: list, revoke, re-issue")
     what = cert.add_subparsers(dest="what", required=True)
     ls = what.add_parser("list", help="the newest certificates")
@@ -26,7 +37,7 @@ def add_parser(sub) -> None:
     re.add_argument("--name", required=True, help="the full name as it should be printed")
 
 
-async def run(args, settings: Settings, db) -> int:
+async def run(args: argparse.Namespace, settings: Settings, db: OpenDb) -> int:
     """`db` is the admin CLI's database context (migrates, yields engine and sessions)."""
     from bot.web.certificate_pages import find, search
 

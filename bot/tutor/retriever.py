@@ -435,7 +435,9 @@ class Retriever:
         return Result(question, hits, top, corrections)
 
 
-def evidence(retriever: "Retriever", question: str, result: Result, top: int = 3):
+def evidence(
+    retriever: "Retriever", question: str, result: Result, top: int = 3
+) -> tuple[int, float]:
     """How much of what the learner typed (no added phrases; only typos in words of six
     letters or more corrected, since short ones land on any syllable: 'giat' -> 'gia')
     one of the top lessons says too, anywhere in its cards and glossary entries:
