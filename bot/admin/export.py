@@ -108,7 +108,7 @@ class _Rows:
             return (d + self.offset).replace(tzinfo=None)
         return d.astimezone(self.tz).replace(tzinfo=None)
 
-    def _common(self, r) -> list:
+    def _common(self, r: Sequence[Any]) -> list:
         (_id, pid, name, group, commune, _ucode, uname, created, last) = r[:9]
         done, total, core_pct, quiz_pct, best, trained, proficient, certificate = r[9:17]
         return [
@@ -129,13 +129,13 @@ class _Rows:
             certificate or "",
         ]
 
-    def csv(self, r) -> list:
+    def csv(self, r: Sequence[Any]) -> list:
         v = self._common(r)
         for i in DATE_COLUMNS:
             v[i] = v[i].isoformat(" ", "minutes") if v[i] is not None else ""
         return v
 
-    def xlsx(self, r) -> list:
+    def xlsx(self, r: Sequence[Any]) -> list:
         v = self._common(r)
         for i in DATE_COLUMNS:
             if v[i] is not None:
@@ -216,7 +216,7 @@ def write_summary(x: _Xlsx, report: Report, job: Export, tz: ZoneInfo, now: date
     ws.set_column(0, 0, 44)
     ws.set_column(1, 9, 14)
 
-    def line(*cells, fmt=None):
+    def line(*cells: object, fmt: Any = None) -> None:
         nonlocal r
         for i, c in enumerate(cells):
             if c is None:
@@ -329,7 +329,13 @@ def describe_filter(flt: Filter, unit: Unit | None = None) -> str:
     return ", ".join(parts) or "Toàn tỉnh"
 
 
-async def _audit(sessions, job: Export, rows: int, name: str, complete: bool = True) -> None:
+async def _audit(
+    sessions: async_sessionmaker[AsyncSession],
+    job: Export,
+    rows: int,
+    name: str,
+    complete: bool = True,
+) -> None:
     async with sessions() as session, session.begin():
         session.add(
             AuditLog(

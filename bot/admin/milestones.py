@@ -61,7 +61,7 @@ def on_passed(learner: Learner, track: str, now: datetime) -> None:
 L, LP, AS = Learner.__table__, LessonProgress.__table__, Assessment.__table__
 
 
-def _nth_completion(lesson_ids: list[str], n: int, column: str, group: str | None = None):
+def _nth_completion(lesson_ids: list[str], n: int, column: str, group: str | None = None) -> Update:
     """Set `column` to when the learner completed the n-th of these lessons."""
     ranked = select(
         LP.c.learner_id,

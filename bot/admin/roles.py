@@ -84,7 +84,9 @@ class Filter:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-def in_scope(scope: Scope, commune: int | None, unit_id: int | None, unit_commune: int | None):
+def in_scope(
+    scope: Scope, commune: int | None, unit_id: int | None, unit_commune: int | None
+) -> bool:
     """Is this target (a commune and/or a unit located in unit_commune) inside the scope?"""
     if scope.kind == "province":
         return True
@@ -126,7 +128,9 @@ def check(who: Principal | None, perm: Perm, **target: int | None) -> Scope:
     return who.scope
 
 
-def narrow(who: Principal | None, perm: Perm, wanted: Filter, unit_commune: int | None = None):
+def narrow(
+    who: Principal | None, perm: Perm, wanted: Filter, unit_commune: int | None = None
+) -> Filter:
     """Check the requested filter against the caller's scope and add the scope to it."""
     scope = check(
         who, perm, commune=wanted.commune, unit_id=wanted.unit_id, unit_commune=unit_commune
@@ -149,7 +153,7 @@ def still_within(
         return False
 
 
-def may_manage_broadcast(who: Principal | None, author_channel: str, author_user_id: str):
+def may_manage_broadcast(who: Principal | None, author_channel: str, author_user_id: str) -> bool:
     """Cancel a broadcast: its author (while they may still broadcast), or an admin."""
     if who is None or not allowed(who, Perm.broadcast):
         return False
