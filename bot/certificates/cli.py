@@ -46,11 +46,12 @@ async def run(args: argparse.Namespace, settings: Settings, db: OpenDb) -> int:
         if args.what == "list":
             async with sessions() as session:
                 rows, total = await find(session, search(args.search), 1, args.limit)
-            for cert, pid, _commune, _unit in rows:
-                status = f"revoked:{cert.revoked_reason}" if cert.revoked_at else "valid"
+            for listed, pid, _commune, _unit in rows:
+                status = f"revoked:{listed.revoked_reason}" if listed.revoked_at else "valid"
                 print(
-                    f"{cert.number}\t{status}\t{cert.name or '-'}\t{pid or '-'}\t{cert.track}\t"
-                    f"{cert.score}/{cert.total}\t{cert.issued_at.astimezone(tz):%Y-%m-%d}"
+                    f"{listed.number}\t{status}\t{listed.name or '-'}\t{pid or '-'}\t"
+                    f"{listed.track}\t{listed.score}/{listed.total}\t"
+                    f"{listed.issued_at.astimezone(tz):%Y-%m-%d}"
                 )
             print(f"{len(rows)} of {total} certificates", file=sys.stderr)
             return 0

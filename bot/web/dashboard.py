@@ -7,7 +7,7 @@ The broadcasts and staff pages are in bot/web/broadcast_pages.py.
 import hmac
 import math
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -62,11 +62,11 @@ NAV = (
 )
 
 
-def _pct(value) -> str:
+def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%".replace(".", ",")
 
 
-def _num(value) -> str:
+def _num(value: float | None) -> str:
     return "—" if value is None else vn_number(value)
 
 
@@ -122,7 +122,7 @@ def scope_label(who: Principal, unit: Unit | None = None) -> str:
     return "toàn tỉnh"
 
 
-async def page(request: Request, c: Caller, name: str, active: str, **ctx) -> HTMLResponse:
+async def page(request: Request, c: Caller, name: str, active: str, **ctx: Any) -> HTMLResponse:
     st = state(request)
     unit = None
     if c.who.scope and c.who.scope.kind == "unit":
@@ -154,19 +154,19 @@ def message_page(request: Request, title: str, text: str, status: int) -> HTMLRe
 
 
 @router.get("/dang-nhap", response_class=HTMLResponse)
-async def login_help(request: Request):
+async def login_help(request: Request) -> Response:
     return TEMPLATES.TemplateResponse(request, "login.html", {"token": None})
 
 
 @router.get("/dang-nhap/{token}", response_class=HTMLResponse)
-async def login_confirm(request: Request, token: str):
+async def login_confirm(request: Request, token: str) -> Response:
     # A GET only shows a button: chat apps fetch links for previews, which must not
     # use up the one-time link.
     return TEMPLATES.TemplateResponse(request, "login.html", {"token": token})
 
 
 @router.post("/dang-nhap/{token}")
-async def login(request: Request, token: str):
+async def login(request: Request, token: str) -> Response:
     st = state(request)
     now = utcnow()
     async with st.sessions() as session, session.begin():
@@ -209,7 +209,7 @@ async def login(request: Request, token: str):
 
 
 @router.post("/dang-xuat")
-async def logout(request: Request, csrf: str = Form("")):
+async def logout(request: Request, csrf: str = Form("")) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     async with state(request).sessions() as session, session.begin():
@@ -223,7 +223,7 @@ async def logout(request: Request, csrf: str = Form("")):
 
 
 @router.get("/vao/{code}", response_class=HTMLResponse)
-async def join_page(request: Request, code: str):
+async def join_page(request: Request, code: str) -> Response:
     st = state(request)
     async with st.sessions() as session:
         unit = (
@@ -242,7 +242,7 @@ async def join_page(request: Request, code: str):
 
 
 @router.get("/quan-tri", response_class=HTMLResponse)
-async def overview(request: Request):
+async def overview(request: Request) -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.view)
     st = state(request)
@@ -264,7 +264,7 @@ async def overview(request: Request):
 
 
 @router.get("/quan-tri/chi-tieu", response_class=HTMLResponse)
-async def targets(request: Request):
+async def targets(request: Request) -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.view)
     report = await state(request).reports.report(scope)
@@ -287,7 +287,9 @@ COMMUNE_SORTS = {
 
 
 @router.get("/quan-tri/xa-phuong", response_class=HTMLResponse)
-async def communes(request: Request, sap: str = "co", chieu: str = "giam", duoi: int = 0):
+async def communes(
+    request: Request, sap: str = "co", chieu: str = "giam", duoi: int = 0
+) -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.view)
     report = await state(request).reports.report(scope)
@@ -310,7 +312,7 @@ async def communes(request: Request, sap: str = "co", chieu: str = "giam", duoi:
 
 
 @router.get("/quan-tri/don-vi", response_class=HTMLResponse)
-async def units(request: Request, msg: str = "", err: str = ""):
+async def units(request: Request, msg: str = "", err: str = "") -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.view)
     report = await state(request).reports.report(scope)
@@ -327,7 +329,7 @@ async def units(request: Request, msg: str = "", err: str = ""):
 
 
 @router.post("/quan-tri/don-vi/nhap", response_class=HTMLResponse)
-async def units_import(request: Request, file: UploadFile, csrf: str = Form("")):
+async def units_import(request: Request, file: UploadFile, csrf: str = Form("")) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.import_units)
@@ -358,7 +360,7 @@ async def _unit_in_scope(request: Request, c: Caller, code: str) -> Unit:
 
 
 @router.get("/quan-tri/don-vi/{code}/qr.png")
-async def unit_qr(request: Request, code: str):
+async def unit_qr(request: Request, code: str) -> Response:
     c = await caller(request)
     unit = await _unit_in_scope(request, c, code)
     png = qr.qr_png(qr.join_url(state(request).settings, unit.code))
@@ -370,7 +372,7 @@ async def unit_qr(request: Request, code: str):
 
 
 @router.get("/quan-tri/don-vi/ma-qr.zip")
-async def units_zip(request: Request):
+async def units_zip(request: Request) -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.unit_links)
     st = state(request)
@@ -406,7 +408,7 @@ async def learners(
     don_vi: str = "",
     nhom: str = "",
     trang: int = 1,
-):
+) -> Response:
     c = await caller(request)
     st = state(request)
     flt, _scope, _unit = await resolve_filter(st, c.who, Perm.view, xa, don_vi, nhom)
@@ -457,7 +459,7 @@ async def learners(
     )
 
 
-def _communes_for(who: Principal):
+def _communes_for(who: Principal) -> list[communes_mod.Commune]:
     everything = communes_mod.all_communes()
     if who.scope and who.scope.kind == "commune":
         return [x for x in everything if x.code == who.scope.commune]
@@ -467,7 +469,7 @@ def _communes_for(who: Principal):
 
 
 @router.get("/quan-tri/xuat-du-lieu", response_class=HTMLResponse)
-async def exports(request: Request):
+async def exports(request: Request) -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.export)
     st = state(request)
@@ -499,7 +501,7 @@ async def export_download(
     xa: str = Form(""),
     don_vi: str = Form(""),
     nhom: str = Form(""),
-):
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     if dinh_dang not in exp.FORMATS:
@@ -507,7 +509,14 @@ async def export_download(
     return await send_export(request, c.who, dinh_dang, xa, don_vi, nhom)
 
 
-async def send_export(request: Request, who: Principal, fmt: str, commune, unit, group):
+async def send_export(
+    request: Request,
+    who: Principal,
+    fmt: str,
+    commune: str | int | None,
+    unit: str | None,
+    group: str | None,
+) -> Response:
     """The export as a download (CSV streamed; XLSX from a temporary file). Audited."""
     st = state(request)
     flt, scope, _unit = await resolve_filter(st, who, Perm.export, commune, unit, group)

@@ -14,7 +14,7 @@ Permissions come from bot/admin/roles.py, as on every other page.
 import math
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from bot.admin import funnel as funnel_mod
 from bot.admin import leaderboard
@@ -44,7 +44,7 @@ def standings(request: Request) -> leaderboard.Standings:
 
 
 @router.get("/quan-tri/thi-dua", response_class=HTMLResponse)
-async def leaderboard_page(request: Request, theo: str = "trained"):
+async def leaderboard_page(request: Request, theo: str = "trained") -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.view)
     if theo not in leaderboard.BY:
@@ -57,7 +57,7 @@ async def leaderboard_page(request: Request, theo: str = "trained"):
             unit = await session.get(Unit, scope.unit_id)
             own_unit = unit.code if unit else None
 
-    def pct(s):
+    def pct(s: leaderboard.Standing) -> float:
         v = s.trained_pct if theo == "trained" else s.proficient_pct
         return v or 0.0
 
@@ -88,7 +88,7 @@ async def leaderboard_page(request: Request, theo: str = "trained"):
 @router.get("/quan-tri/pheu-hoc", response_class=HTMLResponse)
 async def funnel_page(
     request: Request, theo: str = "xa", xa: str = "", don_vi: str = "", nhom: str = ""
-):
+) -> Response:
     c = await caller(request)
     check(c.who, Perm.view)
     if theo not in FUNNEL_BY:
@@ -133,7 +133,7 @@ async def funnel_page(
 
 
 @router.get("/quan-tri/can-nhac", response_class=HTMLResponse)
-async def stalled_page(request: Request, trang: int = 1, msg: str = ""):
+async def stalled_page(request: Request, trang: int = 1, msg: str = "") -> Response:
     c = await caller(request)
     scope = check(c.who, Perm.view)
     st = state(request)
@@ -172,7 +172,7 @@ async def stalled_page(request: Request, trang: int = 1, msg: str = ""):
 @router.post("/quan-tri/can-nhac/{learner_id}/{what}", response_class=HTMLResponse)
 async def stalled_act(
     request: Request, learner_id: int, what: str, csrf: str = Form(""), trang: int = Form(1)
-):
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.broadcast)
