@@ -23,7 +23,8 @@ def _created() -> Any:
 
 
 class TableModel(SQLModel):
-    """The base of the tables: SQLModel sets `__table__` on each but does not declare it."""
+    """The base of the tables: SQLModel sets `__table__` on each but does not declare it.
+    A table's fields are annotated `Col[...]` (storage/types.py) so that queries type-check."""
 
     if TYPE_CHECKING:
         __table__: ClassVar[sa.Table]
