@@ -8,12 +8,17 @@ import json
 import logging
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import get_settings
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
-def _lessons(args) -> int:
+    from bot.config import Settings
+
+
+def _lessons(args: argparse.Namespace) -> int:
     from lessons.lint import lint
     from lessons.loader import load_catalog, stats
 
@@ -61,7 +66,7 @@ def _lessons(args) -> int:
     return 0
 
 
-async def _chat(args) -> int:
+async def _chat(args: argparse.Namespace) -> int:
     from bot.channels import console
     from bot.process.wiring import open_tutor
 
@@ -70,13 +75,13 @@ async def _chat(args) -> int:
     return 0
 
 
-async def _run(args) -> int:
+async def _run(args: argparse.Namespace) -> int:
     from bot.process.runner import run
 
     return await run(get_settings())
 
 
-async def _ask(args) -> int:
+async def _ask(args: argparse.Namespace) -> int:
     from bot.tutor.answerer import Answerer
     from lessons.loader import load_or_raise
 
@@ -93,7 +98,7 @@ async def _ask(args) -> int:
     return 0
 
 
-async def _db(args) -> int:
+async def _db(args: argparse.Namespace) -> int:
     from storage import db
 
     settings = get_settings()
@@ -109,7 +114,7 @@ async def _db(args) -> int:
     return 0
 
 
-async def _db_prune(engine, settings) -> int:
+async def _db_prune(engine: "AsyncEngine", settings: "Settings") -> int:
     """What the worker does hourly: delete update ids past the retention (notes stay)."""
     from datetime import timedelta
 
@@ -123,7 +128,7 @@ async def _db_prune(engine, settings) -> int:
     return 0
 
 
-async def _unit_add(args) -> int:
+async def _unit_add(args: argparse.Namespace) -> int:
     from bot import communes
     from storage import db
     from storage.models import AuditLog, Unit
@@ -231,7 +236,7 @@ def run_service(main: Coroutine[Any, Any, int]) -> int:
         return runner.run(main)
 
 
-def _dispatch(args) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "lessons":
         return _lessons(args)
     if args.cmd == "chat":

@@ -43,6 +43,11 @@ def by_code() -> dict[int, Commune]:
     return {c.code: c for c in all_communes()}
 
 
+def lookup(code: int | None) -> Commune | None:
+    """The commune with this code; None for no code or an unknown one."""
+    return None if code is None else by_code().get(code)
+
+
 def search(query: str, limit: int = 5) -> list[Commune]:
     """Closest communes to what was typed, best first; tolerant of missing diacritics
     and small typos. An exact name returns just that commune."""

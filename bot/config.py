@@ -124,7 +124,7 @@ class Settings(BaseSettings):
 
     @field_validator("admin_telegram_ids", "admin_zalo_ids", mode="before")
     @classmethod
-    def _split_ids(cls, value):
+    def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value

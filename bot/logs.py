@@ -18,7 +18,9 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TextIO
 
+from bot.config import Settings
 from bot.metrics import count_errors
 
 TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
@@ -72,7 +74,7 @@ class TextFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
-def secrets_of(settings) -> list[str]:
+def secrets_of(settings: Settings) -> list[str]:
     """The values in the settings that must never appear in a log line."""
     from urllib.parse import urlsplit
 
@@ -97,7 +99,7 @@ def secrets_of(settings) -> list[str]:
     return values
 
 
-def choose_format(setting: str, command: str, stream=sys.stderr) -> str:
+def choose_format(setting: str, command: str, stream: TextIO = sys.stderr) -> str:
     """'json' or 'text'. LOG_FORMAT=auto: JSON for the services (run, serve, worker, web)
     when stderr is not a terminal, text otherwise; `hocai chat` always text."""
     if command == "chat":
@@ -108,13 +110,16 @@ def choose_format(setting: str, command: str, stream=sys.stderr) -> str:
     return "json" if command in ("run", "serve", "worker", "web") and not is_tty else "text"
 
 
-def setup(settings, command: str = "", stream=sys.stderr) -> str:
+class _Handler(logging.StreamHandler):
+    _hocai = True  # ours: replaced, not doubled, if setup runs again
+
+
+def setup(settings: Settings, command: str = "", stream: TextIO = sys.stderr) -> str:
     """Configure the root logger once for this process. Returns the format chosen."""
     fmt = choose_format(getattr(settings, "log_format", "auto"), command, stream)
     redact = Redactor(secrets_of(settings))
-    handler = logging.StreamHandler(stream)
+    handler = _Handler(stream)
     handler.setFormatter(JsonFormatter(redact) if fmt == "json" else TextFormatter(redact))
-    handler._hocai = True  # replaced, not doubled, if setup runs again
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_hocai", False)]:
         root.removeHandler(old)

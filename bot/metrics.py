@@ -104,7 +104,7 @@ def instrument_llm(answerer: Any) -> None:
     complete = model.complete
     name = getattr(model, "name", "model")
 
-    async def metered(*args, **kwargs):
+    async def metered(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         outcome = "error"
         try:

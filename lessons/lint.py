@@ -6,11 +6,15 @@ Run by `hocai lessons check` after the loader. The rules are in docs/LESSONS.md.
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from lessons.limits import EXAM_MIN_PER_LESSON
 from lessons.loader import EXAM_FILE, Catalog, Problem
+from lessons.schema import Lesson, Module, Question
+
+LineOf = Callable[[tuple], int]  # the line of a path within a lesson file
 
 ALLOWED_WORDS_FILE = Path(__file__).resolve().parent / "allowed_words.txt"
 READING_SYLLABLES_PER_MINUTE = 150  # an unhurried reader on a phone
@@ -86,14 +90,14 @@ def syllables(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def _question_texts(at: tuple, q):
+def _question_texts(at: tuple, q: Question) -> Iterator[tuple[tuple, str]]:
     yield (*at, "question"), q.question
     for j, o in enumerate(q.options):
         yield (*at, "options", j, "text"), o.text
     yield (*at, "explanation"), q.explanation
 
 
-def _texts(lesson):
+def _texts(lesson: Lesson) -> Iterator[tuple[tuple, str]]:
     """(path within the file, learner-facing text) for everything a lesson shows."""
     yield ("title",), lesson.title
     for i, card in enumerate(lesson.cards):
@@ -105,7 +109,9 @@ def _texts(lesson):
         yield ("practice", "example"), lesson.practice.example
 
 
-def _word_problems(path: Path, line: int, where: str, text: str, allowed: set[str]):
+def _word_problems(
+    path: Path, line: int, where: str, text: str, allowed: set[str]
+) -> Iterator[Problem]:
     for s in sentences_without_diacritics(text, allowed):
         yield Problem(path, line, f"{where}: sentence without diacritics: «{s[:60]}»")
     words = sorted(set(foreign_words(text, allowed)))
@@ -124,7 +130,7 @@ def lint(catalog: Catalog) -> list[Problem]:
     for lesson_id, lesson in catalog.lessons.items():
         path, lines = catalog.files[lesson_id]
 
-        def line(at: tuple, lines=lines) -> int:
+        def line(at: tuple, lines: dict[tuple, int] = lines) -> int:
             return lines.get(at, lines.get(at[:1], 1))
 
         for at, text in _texts(lesson):
@@ -175,7 +181,7 @@ def source_url_problem(url: str) -> str | None:
     return None
 
 
-def _lint_sources(lesson, path, line) -> list[Problem]:
+def _lint_sources(lesson: Lesson, path: Path, line: LineOf) -> list[Problem]:
     out = []
     for i, source in enumerate(lesson.sources):
         why = source_url_problem(source.url)
@@ -188,7 +194,7 @@ def content_words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)} - STOPWORDS
 
 
-def _lint_answerable_without(lesson, path, line) -> list[Problem]:
+def _lint_answerable_without(lesson: Lesson, path: Path, line: LineOf) -> list[Problem]:
     """Warn on a question whose options share no content word with the cards: it can
     be answered, or guessed, without reading the lesson."""
     taught = set().union(*(content_words(c) for c in lesson.cards))
@@ -208,7 +214,7 @@ def _lint_answerable_without(lesson, path, line) -> list[Problem]:
     return out
 
 
-def _lint_exam(catalog: Catalog, module, allowed: set[str]) -> list[Problem]:
+def _lint_exam(catalog: Catalog, module: Module, allowed: set[str]) -> list[Problem]:
     """The module's final-assessment bank: every lesson has enough questions, and they
     follow the quiz's rules for words and answer positions."""
     path, lines = catalog.exam_files.get(module.id, (None, {}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -109,7 +110,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> tuple[object, dict[tuple,
     return data, lines
 
 
-def _walk(node, at: tuple, lines: dict, path: Path, problems: list[Problem]) -> None:
+def _walk(node: yaml.Node, at: tuple, lines: dict, path: Path, problems: list[Problem]) -> None:
     lines.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
@@ -139,7 +140,9 @@ def _where(loc: tuple) -> str:
     return out
 
 
-def _validation_problems(e: ValidationError, path: Path, lines: dict, prefix: tuple = ()):
+def _validation_problems(
+    e: ValidationError, path: Path, lines: dict, prefix: tuple = ()
+) -> Iterator[Problem]:
     for err in e.errors():
         loc = prefix + tuple(err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
@@ -158,7 +161,8 @@ def _load_glossary(path: Path, problems: list[Problem], catalog: Catalog) -> lis
     if not isinstance(data, list):
         problems.append(Problem(path, 1, "expected a list of entries (- term: …)"))
         return []
-    terms, seen = [], {}
+    terms: list[Term] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(data):
         try:
             term = Term.model_validate(item)
@@ -183,7 +187,8 @@ def _load_faq(path: Path, problems: list[Problem], catalog: Catalog) -> list[Faq
     if not isinstance(data, list):
         problems.append(Problem(path, 1, "expected a list of entries (- questions: …)"))
         return []
-    entries, seen = [], {}
+    entries: list[FaqEntry] = []
+    seen: dict[str, int] = {}
     for i, item in enumerate(data):
         try:
             entry = FaqEntry.model_validate(item)
@@ -249,9 +254,9 @@ def load_catalog(root: Path) -> tuple[Catalog, list[Problem]]:
         if not mod_path.exists():
             problems.append(Problem(folder, 1, f"module folder without {MODULE_FILE}"))
         else:
-            parsed = _parse(Module, mod_path, problems)
-            if parsed:
-                modules.append((parsed[0], mod_path, parsed[1]))
+            parsed_module = _parse(Module, mod_path, problems)
+            if parsed_module:
+                modules.append((parsed_module[0], mod_path, parsed_module[1]))
         for path in sorted(folder.glob("*.y*ml")):
             if path.name in (MODULE_FILE, EXAM_FILE):
                 continue

@@ -33,7 +33,7 @@ class Question(_Strict):
     explanation: Annotated[Text, StringConstraints(max_length=L.EXPLANATION_MAX_CHARS)]
 
     @model_validator(mode="after")
-    def _one_correct(self):
+    def _one_correct(self) -> "Question":
         n = sum(o.correct for o in self.options)
         if n != 1:
             raise ValueError(f"exactly one option must be correct: true (found {n})")
@@ -84,7 +84,7 @@ class Module(_Strict):
 
     @field_validator("groups")
     @classmethod
-    def _known_groups(cls, groups: list[str]):
+    def _known_groups(cls, groups: list[str]) -> list[str]:
         known = set(L.LEARNER_GROUPS) | {L.ALL_GROUPS}
         bad = [g for g in groups if g not in known]
         if bad:

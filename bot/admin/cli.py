@@ -17,20 +17,28 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import communes
 from bot.config import Settings, get_settings
 from lessons.limits import LEARNER_GROUPS
 
+if TYPE_CHECKING:
+    from lessons.loader import Catalog
+
+Subparsers = argparse._SubParsersAction  # what add_subparsers() returns
+
 COMMANDS = ("admin", "staff", "export", "targets", "demo", "web")
 CLI_ACTOR = "admin:cli"
 
 
-def add_parsers(sub, unit_sub) -> None:
+def add_parsers(sub: Subparsers, unit_sub: Subparsers) -> None:
     adm = sub.add_parser("admin", help="admins, staff and API tokens")
     adm_sub = adm.add_subparsers(dest="what", required=True)
     add = adm_sub.add_parser("add", help="make a chat an admin or a staff member")
@@ -119,7 +127,9 @@ def _chat_args(p: argparse.ArgumentParser) -> None:
 
 
 @asynccontextmanager
-async def _db(settings: Settings):
+async def _db(
+    settings: Settings,
+) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
     from storage import db
 
     engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
@@ -130,13 +140,13 @@ async def _db(settings: Settings):
         await engine.dispose()
 
 
-def _catalog(settings: Settings):
+def _catalog(settings: Settings) -> "Catalog":
     from lessons.loader import load_or_raise
 
     return load_or_raise(settings.lessons_dir)
 
 
-def dispatch(args) -> int:
+def dispatch(args: argparse.Namespace) -> int:
     settings = get_settings()
     if args.cmd == "admin":
         return asyncio.run(_admin(args, settings))
@@ -167,7 +177,7 @@ def _err(text: str) -> int:
 # --- admin -------------------------------------------------------------------------------
 
 
-async def _admin(args, settings: Settings) -> int:
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
     from bot.admin import staff, tokens
     from bot.admin.roles import Role, principal_for
     from storage.models import ApiToken, AuditLog, StaffRole
@@ -222,7 +232,7 @@ async def _admin(args, settings: Settings) -> int:
         # token
         if args.token_cmd == "create":
             who = await principal_for(session, settings, args.channel, args.user_id)
-            if who.role == Role.learner:
+            if who.role == Role.learner or who.scope is None:
                 return _err("that chat has no admin or staff role; add one first")
             token_id, token = await tokens.create_api_token(
                 session, args.channel, args.user_id, args.name, now, days=args.days
@@ -247,7 +257,7 @@ async def _admin(args, settings: Settings) -> int:
 # --- staff -------------------------------------------------------------------------------
 
 
-async def _staff(args) -> int:
+async def _staff(args: argparse.Namespace) -> int:
     """hocai staff add|remove|list: core staff with a scope (admins: hocai admin add)."""
     from bot.admin import staff
 
@@ -261,8 +271,8 @@ async def _staff(args) -> int:
                 )
             except staff.GrantError as e:
                 return _err(str(e))
-            where = {"unit": f" {spec.unit_code}", "commune": f" {row.commune_code}"}
-            scope = row.scope + where.get(row.scope, "")
+            suffix = {"unit": f" {spec.unit_code}", "commune": f" {row.commune_code}"}
+            scope = row.scope + suffix.get(row.scope, "")
             print(f"{args.channel}:{args.user_id} is now staff ({scope})")
             return 0
         if args.what == "remove":
@@ -284,7 +294,7 @@ async def _staff(args) -> int:
 # --- units -------------------------------------------------------------------------------
 
 
-async def _units(args, settings: Settings) -> int:
+async def _units(args: argparse.Namespace, settings: Settings) -> int:
     from bot.admin import qr
     from bot.admin.units_import import import_units
     from storage.models import Unit
@@ -296,8 +306,8 @@ async def _units(args, settings: Settings) -> int:
             except OSError as e:
                 return _err(f"cannot read {args.csv}: {e.strerror}")
             result = await import_units(session, data, CLI_ACTOR)
-            for e in result.errors:
-                print(f"{args.csv}:{e}", file=sys.stderr)
+            for problem in result.errors:
+                print(f"{args.csv}:{problem}", file=sys.stderr)
             if result.errors:
                 print(f"{len(result.errors)} problem(s); nothing imported.", file=sys.stderr)
                 await session.rollback()
@@ -316,7 +326,7 @@ async def _units(args, settings: Settings) -> int:
 # --- export ------------------------------------------------------------------------------
 
 
-async def _export(args, settings: Settings) -> int:
+async def _export(args: argparse.Namespace, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.admin import export as exp
@@ -370,7 +380,7 @@ async def _export(args, settings: Settings) -> int:
 # --- targets -----------------------------------------------------------------------------
 
 
-async def _targets(args, settings: Settings) -> int:
+async def _targets(args: argparse.Namespace, settings: Settings) -> int:
     from bot.admin.reports.service import ReportService
     from storage.models import AuditLog, TargetBase
     from storage.types import utcnow
@@ -407,9 +417,9 @@ async def _targets(args, settings: Settings) -> int:
         return 0
     t = report.total
     print(f"learners {t.learners}  trained {t.trained}  proficient {t.proficient}")
-    for row in report.targets:
-        print(f"\n{row.label} (base {row.base or '?'}: {row.base_source})")
-        for m in row.metrics:
+    for target in report.targets:
+        print(f"\n{target.label} (base {target.base or '?'}: {target.base_source})")
+        for m in target.metrics:
             state = "?" if m.met is None else ("met" if m.met else "BELOW")
             pct = "?" if m.pct is None else f"{m.pct}%"
             print(f"  {m.label}: {m.value}/{m.of or '?'} = {pct} (target {m.target_pct}%) {state}")
@@ -432,7 +442,7 @@ def _base_key_problem(key: str, population: int) -> str | None:
     return f"key must be one of {', '.join(TARGET_KEYS)} or commune:CODE (a commune code)"
 
 
-async def _leaderboard(args, sessions) -> int:
+async def _leaderboard(args: argparse.Namespace, sessions: async_sessionmaker[AsyncSession]) -> int:
     from bot.admin import leaderboard
     from storage.types import utcnow
 
@@ -442,10 +452,10 @@ async def _leaderboard(args, sessions) -> int:
         print(json.dumps(board.as_dict(), ensure_ascii=False, indent=2))
         return 0
 
-    def pct(v):
+    def pct(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f}%"
 
-    def change(s):
+    def change(s: leaderboard.Standing) -> str:
         return "" if s.change is None else f"{s.change:+d}"
 
     print(f"ranked by share {args.by} of the population base; change: places since a week ago")
@@ -462,7 +472,7 @@ async def _leaderboard(args, sessions) -> int:
 # --- demo --------------------------------------------------------------------------------
 
 
-async def _demo(args, settings: Settings) -> int:
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.admin import demo
 
     if args.learners < 0:

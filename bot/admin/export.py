@@ -15,13 +15,15 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import communes
@@ -104,7 +106,7 @@ class _Rows:
             return (d + self.offset).replace(tzinfo=None)
         return d.astimezone(self.tz).replace(tzinfo=None)
 
-    def _common(self, r) -> list:
+    def _common(self, r: Sequence[Any]) -> list:
         (_id, pid, name, group, commune, _ucode, uname, created, last) = r[:9]
         done, total, core_pct, quiz_pct, best, trained, proficient, certificate = r[9:17]
         return [
@@ -125,13 +127,13 @@ class _Rows:
             certificate or "",
         ]
 
-    def csv(self, r) -> list:
+    def csv(self, r: Sequence[Any]) -> list:
         v = self._common(r)
         for i in DATE_COLUMNS:
             v[i] = v[i].isoformat(" ", "minutes") if v[i] is not None else ""
         return v
 
-    def xlsx(self, r) -> list:
+    def xlsx(self, r: Sequence[Any]) -> list:
         v = self._common(r)
         for i in DATE_COLUMNS:
             if v[i] is not None:
@@ -141,7 +143,7 @@ class _Rows:
 
 async def _batches(
     sessions: async_sessionmaker[AsyncSession], catalog: Catalog, flt: Filter
-) -> AsyncIterator[list]:
+) -> AsyncIterator[Sequence[Row[Any]]]:
     stmt = per_learner_select(catalog, flt).execution_options(yield_per=BATCH)
     async with sessions() as session:
         result = await session.stream(stmt)
@@ -212,7 +214,7 @@ def write_summary(x: _Xlsx, report: Report, job: Export, tz: ZoneInfo, now: date
     ws.set_column(0, 0, 44)
     ws.set_column(1, 9, 14)
 
-    def line(*cells, fmt=None):
+    def line(*cells: object, fmt: Any = None) -> None:
         nonlocal r
         for i, c in enumerate(cells):
             if c is None:
@@ -253,10 +255,16 @@ def write_summary(x: _Xlsx, report: Report, job: Export, tz: ZoneInfo, now: date
     r += 1
     line("Theo nhóm người học", fmt=x.bold)
     line("Nhóm", "Người học", "Học xong cơ bản", "Thành thạo", "Hoạt động 7 ngày", fmt=x.head)
-    for g, c in report.groups.items():
-        line(LEARNER_GROUPS.get(g, g), c.learners, c.trained, c.proficient, c.active)
-    t = report.total
-    line("Tổng cộng", t.learners, t.trained, t.proficient, t.active, fmt=x.bold)
+    for g, counts in report.groups.items():
+        line(
+            LEARNER_GROUPS.get(g, g),
+            counts.learners,
+            counts.trained,
+            counts.proficient,
+            counts.active,
+        )
+    total = report.total
+    line("Tổng cộng", total.learners, total.trained, total.proficient, total.active, fmt=x.bold)
     r += 1
     line("Theo xã, phường", fmt=x.bold)
     line(
@@ -269,15 +277,15 @@ def write_summary(x: _Xlsx, report: Report, job: Export, tz: ZoneInfo, now: date
         "Dưới chỉ tiêu",
         fmt=x.head,
     )
-    for c in report.communes:
+    for row in report.communes:
         line(
-            c.name,
-            c.counts.learners,
-            c.counts.trained,
-            c.counts.proficient,
-            c.team,
-            c.team_active,
-            "; ".join(c.flags),
+            row.name,
+            row.counts.learners,
+            row.counts.trained,
+            row.counts.proficient,
+            row.team,
+            row.team_active,
+            "; ".join(row.flags),
         )
     r += 1
     line("Theo đơn vị", fmt=x.bold)
@@ -319,7 +327,13 @@ def describe_filter(flt: Filter, unit: Unit | None = None) -> str:
     return ", ".join(parts) or "Toàn tỉnh"
 
 
-async def _audit(sessions, job: Export, rows: int, name: str, complete: bool = True) -> None:
+async def _audit(
+    sessions: async_sessionmaker[AsyncSession],
+    job: Export,
+    rows: int,
+    name: str,
+    complete: bool = True,
+) -> None:
     async with sessions() as session, session.begin():
         session.add(
             AuditLog(

@@ -14,9 +14,10 @@ week), so it needs no activity log; it reads as "still coming back after k weeks
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import communes as communes_mod
@@ -85,21 +86,22 @@ def funnel(
         if not _in(flt, r):
             continue
         total.add(r)
+        key: object
         if by == "commune":
             key = r.commune
-            c = names.get(key) if key is not None else None
+            c = names.get(r.commune) if r.commune is not None else None
             label = c.name if c else "Chưa chọn xã/phường"
+            code = "" if r.commune is None else str(r.commune)
         elif by == "unit":
-            key = r.unit_id
-            u = unit_by_id.get(key) if key is not None else None
+            u = unit_by_id.get(r.unit_id) if r.unit_id is not None else None
             if u is None:
                 continue  # learners of no unit are not a unit's
-            label = u.name
+            key, label, code = r.unit_id, u.name, u.code
         else:
             key = r.group
-            label = LEARNER_GROUPS.get(key or "", "Chưa chọn nhóm")
+            label = LEARNER_GROUPS.get(r.group or "", "Chưa chọn nhóm")
+            code = r.group or ""
         if key not in parts:
-            code = (u.code if by == "unit" else str(key)) if key is not None else ""
             parts[key] = FunnelRow(code, label)
         parts[key].add(r)
     return total, sorted(parts.values(), key=lambda f: (-f.counts[0], f.label))
@@ -118,7 +120,7 @@ class Cohort:
         return [round(100 * n / self.size, 1) if self.size else None for n in self.retained]
 
 
-def _epoch(col, dialect: str):
+def _epoch(col: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
     if dialect == "sqlite":
         return (func.julianday(col) - 2440587.5) * 86400.0
     # date_part gives a double; EXTRACT gives numeric since PostgreSQL 14, twice as slow
@@ -142,7 +144,7 @@ async def cohorts(
     dialect = session.get_bind().dialect.name
     start_epoch = start.timestamp()
 
-    def bucket(col):
+    def bucket(col: ColumnElement[Any]) -> ColumnElement[int]:
         # Both are >= 0 here (joined since `start`), so truncating is flooring.
         return cast((_epoch(col, dialect) - start_epoch) / 604800.0, Integer)
 
@@ -168,7 +170,9 @@ async def cohorts(
 # --- the export's sheet «Phễu học» ------------------------------------------------------------
 
 
-async def write_sheet(ws, formats: dict, session: AsyncSession, flt: Filter, now, tz) -> None:
+async def write_sheet(
+    ws: Any, formats: dict, session: AsyncSession, flt: Filter, now: datetime, tz: ZoneInfo
+) -> None:
     """The funnel (total, by group, by commune or by unit) and the weekly cohorts of the
     export's filter, on the XLSX's second sheet (constant memory: rows in order)."""
     from bot.admin.leaderboard import mark_rows

@@ -18,11 +18,12 @@ the point of an emulation; learners see their commune's rank in /tiendo.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import communes as communes_mod
@@ -52,10 +53,10 @@ class MarkRow(NamedTuple):
     proficient_then: int
 
 
-def marks_select(cut: datetime):
+def marks_select(cut: datetime) -> Select:
     """One row per (group, commune, unit): the milestone counts, and those before `cut`."""
 
-    def before(col):
+    def before(col: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((col < cut, 1), else_=0)), 0)
 
     return (
@@ -160,7 +161,7 @@ class Board:
         }
 
 
-def _rank(rows: list[Standing], key) -> list[int]:
+def _rank(rows: list[Standing], key: Callable[[Standing], tuple]) -> list[int]:
     """Competition ranks (1, 2, 2, 4) of rows by key (higher first); rows keep order."""
     keys = [key(r) for r in rows]
     first: dict = {}
@@ -169,7 +170,9 @@ def _rank(rows: list[Standing], key) -> list[int]:
     return [first[k] for k in keys]
 
 
-def _shares(by: str, trained: int, proficient: int, learners: int, base: int | None):
+def _shares(
+    by: str, trained: int, proficient: int, learners: int, base: int | None
+) -> tuple[float, float, int]:
     if not base:
         return (-1.0, -1.0, learners)
     t, p = trained / base, proficient / base
@@ -198,13 +201,14 @@ def build_board(
 ) -> Board:
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}")
-    communes: dict[int, Standing] = {}
+    # Looked up by a learner's commune and unit, which may be None.
+    communes: dict[int | None, Standing] = {}
     for c in communes_mod.all_communes():
         population = bases.get(f"{COMMUNE_BASE_PREFIX}{c.code}")
         communes[c.code] = Standing(
             "commune", str(c.code), c.name, c.code, population, "population"
         )
-    by_unit: dict[int, Standing] = {}
+    by_unit: dict[int | None, Standing] = {}
     for u in units:
         by_unit[u.id] = Standing("unit", u.code, u.name, u.commune_code, u.headcount, "headcount")
     for r in rows:
@@ -243,8 +247,12 @@ class Standings:
     funnel and the digests read them); every board and funnel is built from them."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, ttl: float = 60.0, clock=utcnow
-    ):
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        ttl: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.sessions, self.ttl, self.clock = sessions, ttl, clock
         self._cached: tuple[float, tuple] | None = None
 
@@ -271,7 +279,7 @@ _PROGRESS: dict[str, tuple[float, Board]] = {}
 
 
 async def cached_board(session: AsyncSession, now: datetime) -> Board:
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     hit = _PROGRESS.get(key)
     if hit and time.monotonic() - hit[0] < PROGRESS_CACHE_SECONDS:
         return hit[1]

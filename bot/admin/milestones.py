@@ -61,7 +61,7 @@ def on_passed(learner: Learner, track: str, now: datetime) -> None:
 L, LP, AS = Learner.__table__, LessonProgress.__table__, Assessment.__table__
 
 
-def _nth_completion(lesson_ids: list[str], n: int, column: str, group: str | None = None):
+def _nth_completion(lesson_ids: list[str], n: int, column: str, group: str | None = None) -> Update:
     """Set `column` to when the learner completed the n-th of these lessons."""
     ranked = select(
         LP.c.learner_id,
@@ -70,11 +70,11 @@ def _nth_completion(lesson_ids: list[str], n: int, column: str, group: str | Non
         .over(partition_by=LP.c.learner_id, order_by=(LP.c.completed_at, LP.c.id))
         .label("rn"),
     ).where(LP.c.completed_at.is_not(None), LP.c.lesson_id.in_(lesson_ids))
-    ranked = ranked.subquery("ranked")
-    conds = [L.c.id == ranked.c.learner_id, ranked.c.rn == n, L.c[column].is_(None)]
+    sub = ranked.subquery("ranked")
+    conds = [L.c.id == sub.c.learner_id, sub.c.rn == n, L.c[column].is_(None)]
     if group is not None:
         conds.append(func.coalesce(L.c.group_code, DEFAULT_TRACK) == group)
-    return update(L).where(*conds).values({column: ranked.c.completed_at})
+    return update(L).where(*conds).values({column: sub.c.completed_at})
 
 
 def backfill_statements(catalog: Catalog, groups: list[str]) -> list[Update]:

@@ -84,7 +84,9 @@ class Filter:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
-def in_scope(scope: Scope, commune: int | None, unit_id: int | None, unit_commune: int | None):
+def in_scope(
+    scope: Scope, commune: int | None, unit_id: int | None, unit_commune: int | None
+) -> bool:
     """Is this target (a commune and/or a unit located in unit_commune) inside the scope?"""
     if scope.kind == "province":
         return True
@@ -119,15 +121,20 @@ def allowed(
     return in_scope(who.scope, commune, unit_id, unit_commune)
 
 
-def check(who: Principal | None, perm: Perm, **target) -> None:
-    if not allowed(who, perm, **target):
+def check(who: Principal | None, perm: Perm, **target: int | None) -> Scope:
+    """Raise Forbidden unless allowed; else the caller's scope."""
+    if who is None or who.scope is None or not allowed(who, perm, **target):
         raise Forbidden(perm.value)
+    return who.scope
 
 
-def narrow(who: Principal | None, perm: Perm, wanted: Filter, unit_commune: int | None = None):
+def narrow(
+    who: Principal | None, perm: Perm, wanted: Filter, unit_commune: int | None = None
+) -> Filter:
     """Check the requested filter against the caller's scope and add the scope to it."""
-    check(who, perm, commune=wanted.commune, unit_id=wanted.unit_id, unit_commune=unit_commune)
-    scope = who.scope
+    scope = check(
+        who, perm, commune=wanted.commune, unit_id=wanted.unit_id, unit_commune=unit_commune
+    )
     if scope.kind == "commune":
         return replace(wanted, commune=scope.commune)
     if scope.kind == "unit":
@@ -146,9 +153,9 @@ def still_within(
         return False
 
 
-def may_manage_broadcast(who: Principal | None, author_channel: str, author_user_id: str):
+def may_manage_broadcast(who: Principal | None, author_channel: str, author_user_id: str) -> bool:
     """Cancel a broadcast: its author (while they may still broadcast), or an admin."""
-    if not allowed(who, Perm.broadcast):
+    if who is None or not allowed(who, Perm.broadcast):
         return False
     return who.role == Role.admin or (who.channel, who.user_id) == (
         author_channel,

@@ -6,11 +6,13 @@ this module only validates the scope and writes the row.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import communes
+from storage.db import rowcount
 from storage.models import AuditLog, StaffRole, Unit
 
 CHANNELS = ("telegram", "zalo", "zalo_oa", "console")
@@ -80,7 +82,7 @@ async def grant(
     row.role, row.scope, row.commune_code, row.unit_id = role, kind, commune, unit_id
     row.name = name or row.name
     session.add(row)
-    detail = {"channel": channel, "role": role, "scope": kind}
+    detail: dict[str, Any] = {"channel": channel, "role": role, "scope": kind}
     if commune is not None:
         detail["commune"] = commune
     if unit_id is not None:
@@ -99,7 +101,7 @@ async def revoke(
     )
     if role is not None:
         stmt = stmt.where(StaffRole.role == role)
-    removed = (await session.execute(stmt)).rowcount > 0
+    removed = rowcount(await session.execute(stmt)) > 0
     if removed:
         session.add(AuditLog(actor=actor[:64], action="role_removed", detail={"channel": channel}))
     return removed
@@ -118,7 +120,7 @@ async def roles(session: AsyncSession, role: str | None = None) -> list[tuple[St
 
 def scope_words(row: StaffRole, unit: Unit | None = None) -> str:
     if row.scope == "commune":
-        commune = communes.by_code().get(row.commune_code)
+        commune = communes.lookup(row.commune_code)
         return commune.name if commune else f"xã/phường {row.commune_code}"
     if row.scope == "unit":
         return f"đơn vị {unit.code}" if unit else "đơn vị ?"

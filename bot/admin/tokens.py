@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from storage.db import rowcount
 from storage.models import ApiToken, LoginToken, WebSession
 
 log = logging.getLogger("hocai.admin.tokens")
@@ -116,7 +117,7 @@ async def create_session(
     return token, csrf
 
 
-async def session_for(session: AsyncSession, token: str | None, now: datetime):
+async def session_for(session: AsyncSession, token: str | None, now: datetime) -> WebSession | None:
     if not token:
         return None
     stmt = select(WebSession).where(
@@ -155,6 +156,7 @@ async def create_api_token(
     )
     session.add(row)
     await session.flush()
+    assert row.id is not None  # the flush gave it one
     return row.id, token
 
 
@@ -178,4 +180,4 @@ async def revoke_api_token(session: AsyncSession, token_id: int, now: datetime) 
         .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
-    return (await session.execute(stmt)).rowcount > 0
+    return rowcount(await session.execute(stmt)) > 0

@@ -10,6 +10,7 @@ existing code is updated (name, commune, kind, headcount), a new one added.
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,7 +75,8 @@ def parse(data: bytes) -> tuple[list[dict], list[str]]:
     if errors:
         return [], errors
     known = communes.by_code()
-    rows, seen = [], {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for n, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -83,7 +85,7 @@ def parse(data: bytes) -> tuple[list[dict], list[str]]:
             break
         raw = {col: cells[i].strip() for i, col in enumerate(columns) if col and i < len(cells)}
         code = raw.get("code", "").upper()
-        row = {"code": code, "name": raw.get("name", ""), "commune_code": None}
+        row: dict[str, Any] = {"code": code, "name": raw.get("name", ""), "commune_code": None}
         if not code or len(code) > 32 or any(ch.isspace() for ch in code):
             errors.append(f"line {n}: code must be 1-32 characters without spaces")
         elif code in seen:

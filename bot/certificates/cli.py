@@ -2,18 +2,29 @@
 
 Revoking and re-issuing are audited as "admin:cli", like the dashboard's buttons."""
 
+import argparse
 import sys
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.certificates import service
 from bot.config import Settings
 from storage.models import AuditLog
 from storage.types import utcnow
 
+# The admin CLI's database context: migrates, yields the engine and a sessionmaker.
+OpenDb = Callable[
+    [Settings],
+    AbstractAsyncContextManager[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]],
+]
+
 CLI_ACTOR = "admin:cli"
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     cert = sub.add_parser("certificates", help="certificates: list, revoke, re-issue")
     what = cert.add_subparsers(dest="what", required=True)
     ls = what.add_parser("list", help="the newest certificates")
@@ -26,7 +37,7 @@ def add_parser(sub) -> None:
     re.add_argument("--name", required=True, help="the full name as it should be printed")
 
 
-async def run(args, settings: Settings, db) -> int:
+async def run(args: argparse.Namespace, settings: Settings, db: OpenDb) -> int:
     """`db` is the admin CLI's database context (migrates, yields engine and sessions)."""
     from bot.web.certificate_pages import find, search
 
@@ -35,11 +46,12 @@ async def run(args, settings: Settings, db) -> int:
         if args.what == "list":
             async with sessions() as session:
                 rows, total = await find(session, search(args.search), 1, args.limit)
-            for cert, pid, _commune, _unit in rows:
-                status = f"revoked:{cert.revoked_reason}" if cert.revoked_at else "valid"
+            for listed, pid, _commune, _unit in rows:
+                status = f"revoked:{listed.revoked_reason}" if listed.revoked_at else "valid"
                 print(
-                    f"{cert.number}\t{status}\t{cert.name or '-'}\t{pid or '-'}\t{cert.track}\t"
-                    f"{cert.score}/{cert.total}\t{cert.issued_at.astimezone(tz):%Y-%m-%d}"
+                    f"{listed.number}\t{status}\t{listed.name or '-'}\t{pid or '-'}\t"
+                    f"{listed.track}\t{listed.score}/{listed.total}\t"
+                    f"{listed.issued_at.astimezone(tz):%Y-%m-%d}"
                 )
             print(f"{len(rows)} of {total} certificates", file=sys.stderr)
             return 0

@@ -148,7 +148,7 @@ def layout(v: View) -> list:
     ]
 
 
-def _qr_runs(data: str):
+def _qr_runs(data: str) -> tuple[list[tuple[int, int, int]], int]:
     """(row, first column, length) of each horizontal run of dark modules, and the
     matrix size: far fewer squares to draw than one per module."""
     matrix = segno.make(data, error="m", micro=False).matrix

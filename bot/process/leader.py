@@ -100,7 +100,7 @@ class LeaderLock:
         self._held = True
         self.lost = asyncio.Event()
         self._conn.add_termination_listener(lambda _conn: self.lost.set())
-        self._watch = asyncio.create_task(self._watchdog(), name="leader-watchdog")
+        self._watch = asyncio.create_task(self._watchdog(self._conn), name="leader-watchdog")
         return True
 
     async def acquire(self, stop: asyncio.Event) -> bool:
@@ -116,9 +116,8 @@ class LeaderLock:
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
         return False
 
-    async def _watchdog(self) -> None:
+    async def _watchdog(self, conn: asyncpg.Connection) -> None:
         """Ask the lock connection every check_seconds; a failure means the lock is gone."""
-        conn = self._conn
         while not self.lost.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.lost.wait(), self.check_seconds)
@@ -129,7 +128,7 @@ class LeaderLock:
             except Exception as e:  # noqa: BLE001  (any failure: we no longer know we lead)
                 log.error("leader lock connection failed (%s): stepping down", type(e).__name__)
                 self.lost.set()
-        if conn is not None and not conn.is_closed():
+        if not conn.is_closed():
             conn.terminate()  # the server frees the lock as soon as it notices
 
     async def release(self) -> None:

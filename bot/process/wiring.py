@@ -1,5 +1,6 @@
 """Wiring: settings -> curriculum, database (migrated), tutor engine."""
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings, parse_quiet_hours
@@ -11,7 +12,7 @@ from storage import db
 
 
 @asynccontextmanager
-async def open_tutor(settings: Settings):
+async def open_tutor(settings: Settings) -> AsyncIterator[Tutor]:
     """A ready Tutor on a migrated database; the engine is disposed of on exit."""
     catalog = load_or_raise(settings.lessons_dir)
     engine = db.make_engine(settings.database_url, echo=settings.sql_echo)

@@ -19,13 +19,16 @@ import dataclasses
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
+from bot.config import Settings
 from bot.flows import practice
 from bot.flows.common import TO_MENU
 from bot.messages import Choice, Outbound
@@ -37,6 +40,7 @@ from bot.tutor.llm import ChatModel, ModelUnavailable
 from bot.tutor.retriever import (
     MIN_SCORE,
     Hit,
+    Passage,
     Result,
     Retriever,
     content_words,
@@ -44,9 +48,12 @@ from bot.tutor.retriever import (
     for_catalog,
 )
 from lessons.loader import Catalog
-from lessons.schema import Lesson
+from lessons.schema import FaqEntry, Lesson
 from storage.models import TutorAnswer
 from storage.repository import Repository
+
+if TYPE_CHECKING:  # the flows import the tutor
+    from bot.flows.context import Context
 
 log = logging.getLogger("hocai.tutor")
 
@@ -147,7 +154,7 @@ class Answerer:
         self.grader = Grader(model, self.prompts) if model and self.prompts else None
         self.topics = ", ".join(f"«{m.title}»" for m in catalog.modules)
         self.use_faq = faq  # off: retrieval alone (bench/eval_tutor.py --no-faq, model tests)
-        self._faq: list[tuple[frozenset[str], object]] | None = None
+        self._faq: list[tuple[frozenset[str], FaqEntry]] | None = None
 
     @property
     def retriever(self) -> Retriever:
@@ -158,7 +165,7 @@ class Answerer:
         return self._retriever
 
     @classmethod
-    def from_settings(cls, catalog: Catalog, settings) -> "Answerer":
+    def from_settings(cls, catalog: Catalog, settings: Settings) -> "Answerer":
         """Offline unless an API key is configured; the prompts are read now, at start-up."""
         model = None
         if settings.openai_api_key is not None and settings.openai_api_key.get_secret_value():
@@ -229,7 +236,7 @@ class Answerer:
     async def complete(self, draft: Draft) -> Reply:
         """The model's answer when it gives a good one, else the offline answer."""
         offline = dataclasses.replace(draft.offline, latency_ms=_ms(draft.started))
-        if draft.messages is None or self.model is None:
+        if draft.messages is None or self.model is None or self.prompts is None:
             return offline
         try:
             done = await self.model.complete(*draft.messages)
@@ -313,7 +320,7 @@ class Answerer:
             self.retriever.named_term(question) is not None
         )
 
-    def _card_for(self, folded: str, result: Result, lesson_id: str):
+    def _card_for(self, folded: str, result: Result, lesson_id: str) -> Passage | None:
         """The card of the lesson that answers what was asked (see _fit_score)."""
         cards = [
             h
@@ -326,7 +333,7 @@ class Answerer:
         near = [h for h in cards if h.score >= 0.5 * top]
         return max(near, key=lambda h: h.score * _fit_score(folded, h.passage.text)).passage
 
-    def faq_match(self, question: str):
+    def faq_match(self, question: str) -> FaqEntry | None:
         """The FAQ entry one of whose paraphrases says what the question says, or None."""
         if not self.catalog.faq:
             return None
@@ -347,7 +354,7 @@ class Answerer:
         idf = self.retriever.words.idf
         rare = max(idf.values(), default=1.0)
 
-        def weight(words) -> float:  # rare words say more than 'dữ liệu' or 'có'
+        def weight(words: Iterable[str]) -> float:  # rare words say more than 'dữ liệu' or 'có'
             return sum(idf.get(f"f:{w}", rare) for w in words)
 
         best, entry = 0.0, None
@@ -360,8 +367,9 @@ class Answerer:
                 best, entry = share, candidate
         return entry if best >= FAQ_MATCH else None
 
-    def _definition(self, passage, result: Result) -> Reply:
+    def _definition(self, passage: Passage, result: Result) -> Reply:
         term, lid = passage.term, passage.lesson_id
+        assert term is not None  # a glossary passage
         text = f"📖 {term.term}: {term.definition}"
         text += f"\n\nXem thêm bài {self.catalog.position(lid)} «{self._title(lid)}»."
         ids = [lid] + [i for i in result.lesson_ids if i != lid][:2]
@@ -376,7 +384,8 @@ class Answerer:
         named = self.retriever.named_term(question)
         if named is not None:
             term = self.retriever.passages[named[0]].term
-            parts.append(f"[Từ điển AI] {term.term}: {term.definition}")
+            if term is not None:  # named_term names term passages only
+                parts.append(f"[Từ điển AI] {term.term}: {term.definition}")
         for hit in result.hits:
             p = hit.passage
             if p.card is None or p.id in seen or len(parts) >= MAX_PASSAGES:
@@ -390,10 +399,10 @@ class Answerer:
 
     # --- in the engine --------------------------------------------------------------
 
-    async def ask(self, ctx) -> Outbound:
+    async def ask(self, ctx: "Context") -> Outbound:
         """Answer ctx.text for ctx.learner: inside the inbound's transaction."""
         since = _day_start(ctx.now, ctx.tz)
-        used = await ctx.repo.count_tutor_answers(ctx.learner.id, since)
+        used = await ctx.repo.count_tutor_answers(_learner_id(ctx), since)
         if used >= self.daily_quota:
             log.info("tutor quota reached learner=%s used=%d", ctx.learner.pid, used)
             return Outbound(
@@ -405,7 +414,7 @@ class Answerer:
         draft = self.prepare(question)
         reply = draft.offline
         row = TutorAnswer(
-            learner_id=ctx.learner.id,
+            learner_id=_learner_id(ctx),
             kind="ask",
             question=question,
             lesson_ids=reply.lesson_ids,
@@ -416,6 +425,7 @@ class Answerer:
             created_at=ctx.now,
         )
         await ctx.repo.add(row)
+        assert row.id is not None  # the flush gave it one
         log.info(
             "tutor answer learner=%s source=%s category=%s lessons=%s model_pending=%s",
             ctx.learner.pid,
@@ -448,13 +458,15 @@ class Answerer:
         choices.append(TO_MENU)
         return tuple(choices)
 
-    async def feedback(self, ctx) -> list[Outbound] | None:
+    async def feedback(self, ctx: "Context") -> list[Outbound] | None:
         """👍/👎 on one of the learner's own answers; None for a button that is not theirs."""
+        if ctx.action is None:
+            return None
         args = ctx.action.args
         if len(args) != 2 or not args[0].isdigit() or args[1] not in (THUMBS_UP, THUMBS_DOWN):
             return None
         ok = await ctx.repo.set_tutor_feedback(
-            int(args[0]), ctx.learner.id, 1 if args[1] == THUMBS_UP else -1
+            int(args[0]), _learner_id(ctx), 1 if args[1] == THUMBS_UP else -1
         )
         if not ok:
             return None
@@ -470,7 +482,7 @@ class Answerer:
             )
         ]
 
-    async def practice(self, ctx, lesson: Lesson, prompt: str, after: int) -> Outbound:
+    async def practice(self, ctx: "Context", lesson: Lesson, prompt: str, after: int) -> Outbound:
         """Feedback on a practice prompt: the rules now; the rubric and model (if set,
         within the quota) after the transaction."""
         rules = practice.feedback(lesson, prompt, after)
@@ -480,11 +492,11 @@ class Answerer:
             or guards.check_input(prompt) is not None
         ):
             return rules
-        used = await ctx.repo.count_tutor_answers(ctx.learner.id, _day_start(ctx.now, ctx.tz))
+        used = await ctx.repo.count_tutor_answers(_learner_id(ctx), _day_start(ctx.now, ctx.tz))
         if used >= self.daily_quota:
             return rules
         row = TutorAnswer(
-            learner_id=ctx.learner.id,
+            learner_id=_learner_id(ctx),
             kind="practice",
             question=prompt[:MAX_QUESTION_CHARS],
             lesson_ids=[lesson.id],
@@ -494,6 +506,7 @@ class Answerer:
             created_at=ctx.now,
         )
         await ctx.repo.add(row)
+        assert row.id is not None  # the flush gave it one
         out = dataclasses.replace(rules, meta={})
         out.meta["pending"] = Pending(row.id, practice=(lesson, prompt[:MAX_QUESTION_CHARS], after))
         return out
@@ -512,7 +525,9 @@ class Answerer:
             done.append(dataclasses.replace(message, text=text or message.text, meta={}))
         return done
 
-    async def _run(self, pending: Pending, sessions) -> str | None:
+    async def _run(
+        self, pending: Pending, sessions: async_sessionmaker[AsyncSession]
+    ) -> str | None:
         started = time.perf_counter()
         try:
             if pending.draft is not None:
@@ -527,7 +542,9 @@ class Answerer:
                 )
                 text = reply.text
             else:
-                lesson, prompt, after = pending.practice
+                if pending.practice is None or self.grader is None:
+                    raise RuntimeError("a pending reply with neither a draft nor a practice")
+                lesson, prompt, _ = pending.practice
                 graded = await self.grader.grade(lesson, prompt)
                 if graded is None:
                     return None
@@ -544,6 +561,11 @@ class Answerer:
         except Exception:  # noqa: BLE001  (the offline answer already stands)
             log.exception("tutor finish failed; offline answer kept")
             return None
+
+
+def _learner_id(ctx: "Context") -> int:
+    assert ctx.learner.id is not None  # the engine runs flows on a stored learner
+    return ctx.learner.id
 
 
 def _fit_score(folded: str, text: str, kinds: bool = True) -> float:

@@ -23,6 +23,7 @@ matched in phrases that are not.
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.textutil import fold
@@ -336,7 +337,7 @@ def check_input(question: str) -> Verdict | None:
     return None
 
 
-def in_scope(question: str, corrected: list[str] = ()) -> bool:
+def in_scope(question: str, corrected: Sequence[str] = ()) -> bool:
     """Whether the question is about something the course teaches (also after the
     retriever's typo corrections, e.g. 'deepfek' -> 'deepfake')."""
     return bool(TOPICS.search(_folded(" ".join([question, *corrected]))))

@@ -263,7 +263,7 @@ class Retriever:
                 for b in bags
             ]
         )
-        unigrams = Counter()
+        unigrams: Counter[str] = Counter()
         for bag in bags:
             unigrams.update(t for t in bag if "_" not in t)
         self.folded_vocab = {t[2:]: n for t, n in unigrams.items() if t.startswith("f:")}
@@ -280,7 +280,7 @@ class Retriever:
                     self.joined.setdefault(a + b, (a, b))
 
     def _bag(self, p: Passage) -> Counter:
-        if p.kind == "card":
+        if p.term is None:  # a lesson card
             title = self.catalog.lessons[p.lesson_id].title
             return doc_terms(f"{title}. {p.text}")
         names = " ".join([p.term.term, *p.term.aliases])
@@ -335,9 +335,9 @@ class Retriever:
             t = Token(t.folded, t.folded)
             if t.folded not in self.folded_vocab:
                 if t.folded in self.joined:  # 'luadao' -> 'lua dao'
-                    a, b = self.joined[t.folded]
-                    corrections[t.folded] = f"{a} {b}"
-                    fixed += [Token(a, a), Token(b, b)]
+                    first, second = self.joined[t.folded]
+                    corrections[t.folded] = f"{first} {second}"
+                    fixed += [Token(first, first), Token(second, second)]
                     continue
                 # A real syllable the lessons never use is another word, not a typo of
                 # one they do: 'nguy hiem' is not 'ngay kiem'.
@@ -418,8 +418,8 @@ class Retriever:
             corrections[named[2]] = named[2]
         scores: dict[int, float] = {}
         self.words.score(terms, scores)
-        folded = [w.split(":", 1)[1] for w in words]
-        self.chars.score(Counter(_trigrams([fold(w) for w in folded])), scores, CHAR_WEIGHT)
+        content_words = [w.split(":", 1)[1] for w in words]
+        self.chars.score(Counter(_trigrams([fold(w) for w in content_words])), scores, CHAR_WEIGHT)
         for pid in scores:
             if self.passages[pid].kind == "term":
                 scores[pid] *= TERM_WEIGHT
@@ -435,7 +435,9 @@ class Retriever:
         return Result(question, hits, top, corrections)
 
 
-def evidence(retriever: "Retriever", question: str, result: Result, top: int = 3):
+def evidence(
+    retriever: "Retriever", question: str, result: Result, top: int = 3
+) -> tuple[int, float]:
     """How much of what the learner typed (no added phrases; only typos in words of six
     letters or more corrected, since short ones land on any syllable: 'giat' -> 'gia')
     one of the top lessons says too, anywhere in its cards and glossary entries:

@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,7 +53,7 @@ def mount_admin(
         return request.url.path.startswith("/api/")
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, exc: Forbidden):
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
         log.info("forbidden path=%s perm=%s", request.url.path, exc)
         if _is_api(request):
             return JSONResponse({"detail": "forbidden"}, status_code=403)
@@ -62,13 +62,13 @@ def mount_admin(
         )
 
     @app.exception_handler(BadRequest)
-    async def _bad(request: Request, exc: BadRequest):
+    async def _bad(request: Request, exc: BadRequest) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return dashboard.message_page(request, "Yêu cầu không hợp lệ", str(exc), 400)
 
     @app.exception_handler(dashboard.NotLoggedIn)
-    async def _login(request: Request, exc: dashboard.NotLoggedIn):
+    async def _login(request: Request, exc: dashboard.NotLoggedIn) -> Response:
         if request.method == "GET":
             return RedirectResponse("/dang-nhap", status_code=303)
         return dashboard.message_page(

@@ -72,7 +72,7 @@ async def export_progress(
     commune: int | None = None,
     unit: str | None = None,
     group: str | None = None,
-):
+) -> Response:
     """Streams the export; audited like every export."""
     from bot.web.dashboard import send_export
 

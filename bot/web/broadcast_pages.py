@@ -9,7 +9,7 @@ Permissions come from bot/admin/roles.py, as on every other page.
 """
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_
 
 from bot import communes as communes_mod
@@ -52,7 +52,7 @@ def _visible(who: Principal) -> list:
 
 
 @router.get("/quan-tri/thong-bao", response_class=HTMLResponse)
-async def broadcasts_page(request: Request, msg: str = ""):
+async def broadcasts_page(request: Request, msg: str = "") -> Response:
     c = await caller(request)
     check(c.who, Perm.view)
     st = state(request)
@@ -81,7 +81,7 @@ async def broadcasts_page(request: Request, msg: str = ""):
 
 
 @router.post("/quan-tri/thong-bao/{broadcast_id}/huy", response_class=HTMLResponse)
-async def broadcast_cancel(request: Request, broadcast_id: int, csrf: str = Form("")):
+async def broadcast_cancel(request: Request, broadcast_id: int, csrf: str = Form("")) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.broadcast)
@@ -106,7 +106,7 @@ async def broadcast_cancel(request: Request, broadcast_id: int, csrf: str = Form
 
 
 @router.get("/quan-tri/can-bo", response_class=HTMLResponse)
-async def staff_page(request: Request, msg: str = "", err: str = ""):
+async def staff_page(request: Request, msg: str = "", err: str = "") -> Response:
     c = await caller(request)
     check(c.who, Perm.manage)
     async with state(request).sessions() as session:
@@ -134,7 +134,7 @@ async def staff_grant(
     pham_vi: str = Form("province"),
     don_vi: str = Form(""),
     ten: str = Form(""),
-):
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.manage)
@@ -156,7 +156,7 @@ async def staff_grant(
 @router.post("/quan-tri/can-bo/xoa", response_class=HTMLResponse)
 async def staff_remove(
     request: Request, csrf: str = Form(""), kenh: str = Form(""), ma_nguoi_dung: str = Form("")
-):
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.manage)

@@ -5,10 +5,11 @@ Also the counts per commune and unit shown on the targets page.
 """
 
 import math
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
-from sqlalchemy import desc, func, or_, select
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Row, desc, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import communes as communes_mod
@@ -53,7 +54,9 @@ def search(q: str) -> list:
     ]
 
 
-async def find(session: AsyncSession, conds: list, page_no: int = 1, size: int = PAGE_SIZE):
+async def find(
+    session: AsyncSession, conds: list, page_no: int = 1, size: int = PAGE_SIZE
+) -> tuple[Sequence[Row[Certificate, str, int | None, str]], int]:
     """(certificate, learner pid, commune code, unit name) rows, newest first; total."""
     base = (
         select(Certificate, Learner.pid, Learner.commune_code, Unit.name)
@@ -71,7 +74,9 @@ async def find(session: AsyncSession, conds: list, page_no: int = 1, size: int =
 
 
 @router.get("/quan-tri/chung-nhan", response_class=HTMLResponse)
-async def certificates_page(request: Request, q: str = "", trang: int = 1, msg: str = ""):
+async def certificates_page(
+    request: Request, q: str = "", trang: int = 1, msg: str = ""
+) -> Response:
     c = await caller(request)
     check(c.who, Perm.view)
     st = state(request)
@@ -119,12 +124,12 @@ async def _in_scope(session: AsyncSession, who: Principal, cert_id: int) -> Cert
     return cert
 
 
-async def _back(request: Request, msg: str) -> HTMLResponse:
+async def _back(request: Request, msg: str) -> Response:
     return await certificates_page(request, msg=msg)
 
 
 @router.post("/quan-tri/chung-nhan/{cert_id}/thu-hoi")
-async def revoke(request: Request, cert_id: int, csrf: str = Form("")):
+async def revoke(request: Request, cert_id: int, csrf: str = Form("")) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.manage)
@@ -143,7 +148,9 @@ async def revoke(request: Request, cert_id: int, csrf: str = Form("")):
 
 
 @router.post("/quan-tri/chung-nhan/{cert_id}/cap-lai")
-async def reissue(request: Request, cert_id: int, csrf: str = Form(""), ten: str = Form("")):
+async def reissue(
+    request: Request, cert_id: int, csrf: str = Form(""), ten: str = Form("")
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.manage)

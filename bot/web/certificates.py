@@ -14,10 +14,11 @@ import asyncio
 import time
 from collections import OrderedDict, deque
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.certificates import service
@@ -73,12 +74,12 @@ def _limited(request: Request) -> HTMLResponse | None:
     )
 
 
-def _page(request: Request, code: int, **ctx) -> HTMLResponse:
+def _page(request: Request, code: int, **ctx: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, "verify.html", ctx, status_code=code)
 
 
 @router.get("/verify/{code}", response_class=HTMLResponse)
-async def verify(request: Request, code: str):
+async def verify(request: Request, code: str) -> Response:
     refused = _limited(request)
     if refused is not None:
         return refused
@@ -111,7 +112,7 @@ async def verify(request: Request, code: str):
 
 
 @router.get("/chung-nhan/{token}.{ext}")
-async def certificate_file(request: Request, token: str, ext: str):
+async def certificate_file(request: Request, token: str, ext: str) -> Response:
     # Not rate-limited: the token's 192 bits cannot be enumerated, and Zalo fetches every
     # learner's picture from a few server addresses, which a per-IP limit would block.
     st = state(request)

@@ -1,5 +1,6 @@
 """Small bar charts as inline SVG, drawn on the server (no JavaScript, no CDN)."""
 
+from collections.abc import Sequence
 from html import escape
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 600, 200, 44, 28, 12
@@ -47,7 +48,7 @@ def bar_chart(labels: list[str], values: list[int], title: str, color: str = "#2
 
 def hbar_chart(
     labels: list[str],
-    values: list[float],
+    values: Sequence[float],
     title: str,
     *,
     suffix: str = "",

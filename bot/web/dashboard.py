@@ -7,6 +7,7 @@ The broadcasts and staff pages are in bot/web/broadcast_pages.py.
 import hmac
 import math
 from pathlib import Path
+from typing import Any, cast
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -57,11 +58,11 @@ NAV = (
 )
 
 
-def _pct(value) -> str:
+def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%".replace(".", ",")
 
 
-def _num(value) -> str:
+def _num(value: float | None) -> str:
     return "—" if value is None else vn_number(value)
 
 
@@ -90,6 +91,8 @@ class Caller:
 async def caller(request: Request) -> Caller:
     st = state(request)
     token = request.cookies.get(COOKIE)
+    if not token:
+        raise NotLoggedIn()
     async with st.sessions() as session:
         web = await tokens.session_for(session, token, utcnow())
         if web is None:
@@ -108,14 +111,14 @@ def scope_label(who: Principal, unit: Unit | None = None) -> str:
     if s is None:
         return ""
     if s.kind == "commune":
-        c = communes_mod.by_code().get(s.commune)
+        c = communes_mod.lookup(s.commune)
         return c.name if c else f"xã/phường {s.commune}"
     if s.kind == "unit":
         return f"đơn vị {unit.name}" if unit else "đơn vị của bạn"
     return "toàn tỉnh"
 
 
-async def page(request: Request, c: Caller, name: str, active: str, **ctx) -> HTMLResponse:
+async def page(request: Request, c: Caller, name: str, active: str, **ctx: Any) -> HTMLResponse:
     st = state(request)
     unit = None
     if c.who.scope and c.who.scope.kind == "unit":
@@ -147,19 +150,19 @@ def message_page(request: Request, title: str, text: str, status: int) -> HTMLRe
 
 
 @router.get("/dang-nhap", response_class=HTMLResponse)
-async def login_help(request: Request):
+async def login_help(request: Request) -> Response:
     return TEMPLATES.TemplateResponse(request, "login.html", {"token": None})
 
 
 @router.get("/dang-nhap/{token}", response_class=HTMLResponse)
-async def login_confirm(request: Request, token: str):
+async def login_confirm(request: Request, token: str) -> Response:
     # A GET only shows a button: chat apps fetch links for previews, which must not
     # use up the one-time link.
     return TEMPLATES.TemplateResponse(request, "login.html", {"token": token})
 
 
 @router.post("/dang-nhap/{token}")
-async def login(request: Request, token: str):
+async def login(request: Request, token: str) -> Response:
     st = state(request)
     now = utcnow()
     async with st.sessions() as session, session.begin():
@@ -202,7 +205,7 @@ async def login(request: Request, token: str):
 
 
 @router.post("/dang-xuat")
-async def logout(request: Request, csrf: str = Form("")):
+async def logout(request: Request, csrf: str = Form("")) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     async with state(request).sessions() as session, session.begin():
@@ -216,7 +219,7 @@ async def logout(request: Request, csrf: str = Form("")):
 
 
 @router.get("/vao/{code}", response_class=HTMLResponse)
-async def join_page(request: Request, code: str):
+async def join_page(request: Request, code: str) -> Response:
     st = state(request)
     async with st.sessions() as session:
         unit = (
@@ -235,12 +238,12 @@ async def join_page(request: Request, code: str):
 
 
 @router.get("/quan-tri", response_class=HTMLResponse)
-async def overview(request: Request):
+async def overview(request: Request) -> Response:
     c = await caller(request)
-    check(c.who, Perm.view)
+    scope = check(c.who, Perm.view)
     st = state(request)
-    report = await st.reports.report(c.who.scope)
-    trend = await st.reports.trend(scope_filter(c.who.scope), st.tz)
+    report = await st.reports.report(scope)
+    trend = await st.reports.trend(scope_filter(scope), st.tz)
     labels = [f"{w['week']:%d/%m}" for w in trend]
     series = (
         ("learners", "Người học mới mỗi tuần", "#2e7d32"),
@@ -257,10 +260,10 @@ async def overview(request: Request):
 
 
 @router.get("/quan-tri/chi-tieu", response_class=HTMLResponse)
-async def targets(request: Request):
+async def targets(request: Request) -> Response:
     c = await caller(request)
-    check(c.who, Perm.view)
-    report = await state(request).reports.report(c.who.scope)
+    scope = check(c.who, Perm.view)
+    report = await state(request).reports.report(scope)
     from bot.web.certificate_pages import place_counts  # it imports this module
 
     certificates = await place_counts(request, c.who)
@@ -280,10 +283,12 @@ COMMUNE_SORTS = {
 
 
 @router.get("/quan-tri/xa-phuong", response_class=HTMLResponse)
-async def communes(request: Request, sap: str = "co", chieu: str = "giam", duoi: int = 0):
+async def communes(
+    request: Request, sap: str = "co", chieu: str = "giam", duoi: int = 0
+) -> Response:
     c = await caller(request)
-    check(c.who, Perm.view)
-    report = await state(request).reports.report(c.who.scope)
+    scope = check(c.who, Perm.view)
+    report = await state(request).reports.report(scope)
     rows = list(report.communes)
     key = COMMUNE_SORTS.get(sap, COMMUNE_SORTS["co"])
     rows.sort(key=lambda r: (key(r), r.name), reverse=chieu != "tang")
@@ -303,10 +308,10 @@ async def communes(request: Request, sap: str = "co", chieu: str = "giam", duoi:
 
 
 @router.get("/quan-tri/don-vi", response_class=HTMLResponse)
-async def units(request: Request, msg: str = "", err: str = ""):
+async def units(request: Request, msg: str = "", err: str = "") -> Response:
     c = await caller(request)
-    check(c.who, Perm.view)
-    report = await state(request).reports.report(c.who.scope)
+    scope = check(c.who, Perm.view)
+    report = await state(request).reports.report(scope)
     return await page(
         request,
         c,
@@ -320,7 +325,7 @@ async def units(request: Request, msg: str = "", err: str = ""):
 
 
 @router.post("/quan-tri/don-vi/nhap", response_class=HTMLResponse)
-async def units_import(request: Request, file: UploadFile, csrf: str = Form("")):
+async def units_import(request: Request, file: UploadFile, csrf: str = Form("")) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.import_units)
@@ -351,7 +356,7 @@ async def _unit_in_scope(request: Request, c: Caller, code: str) -> Unit:
 
 
 @router.get("/quan-tri/don-vi/{code}/qr.png")
-async def unit_qr(request: Request, code: str):
+async def unit_qr(request: Request, code: str) -> Response:
     c = await caller(request)
     unit = await _unit_in_scope(request, c, code)
     png = qr.qr_png(qr.join_url(state(request).settings, unit.code))
@@ -363,11 +368,11 @@ async def unit_qr(request: Request, code: str):
 
 
 @router.get("/quan-tri/don-vi/ma-qr.zip")
-async def units_zip(request: Request):
+async def units_zip(request: Request) -> Response:
     c = await caller(request)
-    check(c.who, Perm.unit_links)
+    scope = check(c.who, Perm.unit_links)
     st = state(request)
-    report = await st.reports.report(c.who.scope)
+    report = await st.reports.report(scope)
     codes = [u.code for u in report.units]
     async with st.sessions() as session:
         rows = (
@@ -399,7 +404,7 @@ async def learners(
     don_vi: str = "",
     nhom: str = "",
     trang: int = 1,
-):
+) -> Response:
     c = await caller(request)
     st = state(request)
     flt, _scope, _unit = await resolve_filter(st, c.who, Perm.view, xa, don_vi, nhom)
@@ -411,7 +416,8 @@ async def learners(
                 await session.execute(select(func.count()).select_from(Learner).where(*conds))
             ).scalar_one()
         )
-        ids = list(
+        ids = cast(  # stored rows' ids are never None
+            list[int],
             (
                 await session.execute(
                     select(Learner.id)
@@ -420,7 +426,9 @@ async def learners(
                     .limit(PAGE_SIZE)
                     .offset((trang - 1) * PAGE_SIZE)
                 )
-            ).scalars()
+            )
+            .scalars()
+            .all(),
         )
         rows = (
             (await session.execute(per_learner_select(st.catalog, flt, ids=ids))).all()
@@ -447,7 +455,7 @@ async def learners(
     )
 
 
-def _communes_for(who: Principal):
+def _communes_for(who: Principal) -> list[communes_mod.Commune]:
     everything = communes_mod.all_communes()
     if who.scope and who.scope.kind == "commune":
         return [x for x in everything if x.code == who.scope.commune]
@@ -457,11 +465,11 @@ def _communes_for(who: Principal):
 
 
 @router.get("/quan-tri/xuat-du-lieu", response_class=HTMLResponse)
-async def exports(request: Request):
+async def exports(request: Request) -> Response:
     c = await caller(request)
-    check(c.who, Perm.export)
+    scope = check(c.who, Perm.export)
     st = state(request)
-    report = await st.reports.report(c.who.scope)
+    report = await st.reports.report(scope)
     stmt = select(AuditLog).where(AuditLog.action == "progress_exported")
     if c.who.role != Role.admin:
         stmt = stmt.where(AuditLog.actor == c.who.actor[:64])
@@ -489,7 +497,7 @@ async def export_download(
     xa: str = Form(""),
     don_vi: str = Form(""),
     nhom: str = Form(""),
-):
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     if dinh_dang not in exp.FORMATS:
@@ -497,7 +505,14 @@ async def export_download(
     return await send_export(request, c.who, dinh_dang, xa, don_vi, nhom)
 
 
-async def send_export(request: Request, who: Principal, fmt: str, commune, unit, group):
+async def send_export(
+    request: Request,
+    who: Principal,
+    fmt: str,
+    commune: str | int | None,
+    unit: str | None,
+    group: str | None,
+) -> Response:
     """The export as a download (CSV streamed; XLSX from a temporary file). Audited."""
     st = state(request)
     flt, scope, _unit = await resolve_filter(st, who, Perm.export, commune, unit, group)

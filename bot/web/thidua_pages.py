@@ -14,7 +14,7 @@ Permissions come from bot/admin/roles.py, as on every other page.
 import math
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from bot.admin import funnel as funnel_mod
 from bot.admin import leaderboard
@@ -44,13 +44,12 @@ def standings(request: Request) -> leaderboard.Standings:
 
 
 @router.get("/quan-tri/thi-dua", response_class=HTMLResponse)
-async def leaderboard_page(request: Request, theo: str = "trained"):
+async def leaderboard_page(request: Request, theo: str = "trained") -> Response:
     c = await caller(request)
-    check(c.who, Perm.view)
+    scope = check(c.who, Perm.view)
     if theo not in leaderboard.BY:
         raise BadRequest("theo must be trained or proficient")
     board = await standings(request).board(theo)
-    scope = c.who.scope
     own_commune = str(scope.commune) if scope.kind == "commune" else None
     own_unit = None
     if scope.kind == "unit":
@@ -58,7 +57,7 @@ async def leaderboard_page(request: Request, theo: str = "trained"):
             unit = await session.get(Unit, scope.unit_id)
             own_unit = unit.code if unit else None
 
-    def pct(s):
+    def pct(s: leaderboard.Standing) -> float:
         v = s.trained_pct if theo == "trained" else s.proficient_pct
         return v or 0.0
 
@@ -89,7 +88,7 @@ async def leaderboard_page(request: Request, theo: str = "trained"):
 @router.get("/quan-tri/pheu-hoc", response_class=HTMLResponse)
 async def funnel_page(
     request: Request, theo: str = "xa", xa: str = "", don_vi: str = "", nhom: str = ""
-):
+) -> Response:
     c = await caller(request)
     check(c.who, Perm.view)
     if theo not in FUNNEL_BY:
@@ -134,19 +133,19 @@ async def funnel_page(
 
 
 @router.get("/quan-tri/can-nhac", response_class=HTMLResponse)
-async def stalled_page(request: Request, trang: int = 1, msg: str = ""):
+async def stalled_page(request: Request, trang: int = 1, msg: str = "") -> Response:
     c = await caller(request)
-    check(c.who, Perm.view)
+    scope = check(c.who, Perm.view)
     st = state(request)
     now = st.reports.clock()
     t = {"ignored": st.settings.stalled_after_ignored, "days": st.settings.stalled_after_days}
     async with st.sessions() as session:
-        total = await stalled.count(session, c.who.scope, now, st.tz, **t)
+        total = await stalled.count(session, scope, now, st.tz, **t)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         trang = min(max(1, trang), pages)
         rows = await stalled.page(
             session,
-            c.who.scope,
+            scope,
             now,
             st.tz,
             limit=PAGE_SIZE,
@@ -173,7 +172,7 @@ async def stalled_page(request: Request, trang: int = 1, msg: str = ""):
 @router.post("/quan-tri/can-nhac/{learner_id}/{what}", response_class=HTMLResponse)
 async def stalled_act(
     request: Request, learner_id: int, what: str, csrf: str = Form(""), trang: int = Form(1)
-):
+) -> Response:
     c = await caller(request)
     _check_csrf(c, csrf)
     check(c.who, Perm.broadcast)

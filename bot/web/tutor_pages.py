@@ -10,11 +10,13 @@ numbers and e-mail addresses masked: a question may carry a phone or an account 
 
 import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.admin.roles import Perm, check
 from bot.web.admin_common import state
@@ -36,7 +38,9 @@ def mask(text: str) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-async def unanswered_by_week(sessions, tz, now) -> list[dict]:
+async def unanswered_by_week(
+    sessions: async_sessionmaker[AsyncSession], tz: ZoneInfo, now: datetime
+) -> list[dict]:
     """One row per ISO week (newest first): not found, did you mean, 👎, examples."""
     since = now - timedelta(weeks=WEEKS)
     query = (
@@ -79,7 +83,7 @@ async def unanswered_by_week(sessions, tz, now) -> list[dict]:
 
 
 @router.get("/quan-tri/cau-hoi", response_class=HTMLResponse)
-async def unanswered_page(request: Request):
+async def unanswered_page(request: Request) -> Response:
     c = await caller(request)
     check(c.who, Perm.questions)
     st = state(request)
