@@ -46,7 +46,10 @@ class GaveUp(Exception):
     """The call failed every attempt (network, 5xx, 429s): it may succeed later."""
 
 
-class Sender:
+class TelegramSender:
+    """Bot API calls for replies (the outbox has its own client: delivery.py); not the
+    dispatcher's Sender protocol (bot.channels.base)."""
+
     def __init__(self, bot: Bot, on_unreachable: Callable[[int], Awaitable[None]]):
         self.bot = bot
         self.on_unreachable = on_unreachable
