@@ -67,18 +67,26 @@ async def typing_while(
     after: float = TYPING_AFTER_SECONDS,
 ) -> T:
     """Await `work`; if it is not done within `after` seconds, call `show_typing` once
-    (best effort: its failure never stands in the reply's way)."""
-    task = asyncio.ensure_future(work)
+    (best effort: its failure never stands in the reply's way), and let that call finish
+    before returning, so "typing…" never comes after the reply."""
+    # A timer, not a task and asyncio.wait per message: almost every reply is fast, and
+    # this runs for each of them (docs/PERFORMANCE.md, webhook).
+    shown: list[asyncio.Task] = []
+    loop = asyncio.get_running_loop()
+    timer = loop.call_later(after, lambda: shown.append(loop.create_task(_try(show_typing))))
     try:
-        done, _ = await asyncio.wait({task}, timeout=after)
-        if not done:
-            try:
-                await show_typing()
-            except Exception as e:  # e.g. the chat blocked us: the reply will say so
-                log.debug("typing indicator not shown: %s", type(e).__name__)
-        return await task
+        return await work
     finally:
-        task.cancel()  # a no-op once done; if we are cancelled, the work stops too
+        timer.cancel()
+        if shown:
+            await shown[0]  # never raises: _try
+
+
+async def _try(show_typing: Callable[[], Awaitable[object]]) -> None:
+    try:
+        await show_typing()
+    except Exception as e:  # e.g. the chat blocked us: the reply will say so
+        log.debug("typing indicator not shown: %s", type(e).__name__)
 
 
 async def answer(
