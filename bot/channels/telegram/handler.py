@@ -25,7 +25,8 @@ from aiogram.types import CallbackQuery, FSInputFile, Message, Update, User
 from bot.channels.handling import answer, guarded, mark_unreachable, send_recorded
 from bot.channels.telegram import texts
 from bot.channels.telegram.constants import CHANNEL, MAX_CAPTION_CHARS
-from bot.channels.telegram.render import answered_question, keyboard, render, tg_len
+from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.render import answered_question, keyboard, tg_len
 from bot.channels.telegram.sender import ChatUnreachable, GaveUp, TelegramSender
 from bot.engine import Tutor
 from bot.messages import Inbound, Outbound
@@ -49,9 +50,9 @@ def chat_of(update: Update) -> int | None:
 
 
 class UpdateHandler:
-    def __init__(self, tutor: Tutor, bot: Bot):
+    def __init__(self, tutor: Tutor, bot: Bot, delivery: TelegramDelivery):
         self.tutor = tutor
-        self.sender = TelegramSender(bot, self._mark_unreachable)
+        self.sender = TelegramSender(bot, self._mark_unreachable, delivery)
         self.bot_username: str | None = None  # from getMe, for the group note's link
 
     async def handle(self, update: Update) -> None:
@@ -151,12 +152,7 @@ class UpdateHandler:
         has_file = out.kind in ("document", "image") and out.attachment
         if has_file and await self._send_file(chat_id, out):
             return
-        for chunk in render(out):
-            await self.sender.call(
-                SendMessage(chat_id=chat_id, text=chunk.text, reply_markup=chunk.markup),
-                chat_id,
-                must=True,
-            )
+        await self.sender.send_message(chat_id, out)
 
     async def _send_file(self, chat_id: int, out: Outbound) -> bool:
         """Send the file, with the text as its caption when it fits. True when the text

@@ -35,7 +35,7 @@ class TelegramService:
         self.delivery = TelegramDelivery(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
         )
-        self.handler = UpdateHandler(tutor, self.bot)
+        self.handler = UpdateHandler(tutor, self.bot, self.delivery)
         self._router: APIRouter | None = None
         self._polling: asyncio.Task | None = None
         self._batches: set[asyncio.Task] = set()  # polled updates being handled
