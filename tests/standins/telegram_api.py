@@ -254,6 +254,8 @@ class TelegramStandIn:
         if status != 200 or not content_type.startswith("application/json") or not body:
             return
         params = json.loads(body)
+        if not isinstance(params, dict) or "method" not in params:  # e.g. aiogram's "{}"
+            return
         method = params.pop("method")
         call = Call(method, params, content_type="webhook-answer")
         self.calls.append(call)
