@@ -94,11 +94,13 @@ async def answer(
     inbound: Inbound,
     send: Send,
     show_typing: Callable[[], Awaitable[object]] | None = None,
+    typing_after: float = TYPING_AFTER_SECONDS,
 ) -> None:
-    """Handle `inbound` with its replies recorded, send them, mark the record. Raises
-    Unavailable (the platform should deliver it again)."""
+    """Handle `inbound` with its replies recorded, send them, mark the record; call
+    `show_typing` if that takes over `typing_after` seconds. Raises Unavailable (the
+    platform should deliver it again)."""
     work = tutor.process(inbound, record=True)
-    handled = await (typing_while(work, show_typing) if show_typing else work)
+    handled = await (typing_while(work, show_typing, typing_after) if show_typing else work)
     await send_recorded(tutor, handled, send)
 
 

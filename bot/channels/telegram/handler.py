@@ -35,6 +35,11 @@ from bot.outreach.replies import Sent
 log = logging.getLogger("hocai.telegram")
 
 GROUP_NOTE_KEY = "telegram:group"  # processed_update.channel for "group was told"
+# A button may spin this long while its reply is prepared before the press is answered
+# apart from the webhook's response: longer than "typing…" waits, because the spinner is
+# itself the sign that the press is being handled, and on a saturated core most replies
+# take over 0.3 s (then the call the webhook's answer saves would be made anyway).
+SPINNER_AFTER_SECONDS = 3.0
 
 
 def display_name(user: User | None) -> str | None:
@@ -113,7 +118,7 @@ class UpdateHandler:
                 replies = replies[1:]
             return await self.send(chat_id, replies)
 
-        await answer(self.tutor, inbound, send, spinner.stop)
+        await answer(self.tutor, inbound, send, spinner.stop, SPINNER_AFTER_SECONDS)
 
     async def _show_verdict(self, question: Message, pressed: str, feedback: Outbound) -> None:
         """Edit the answered question to show the choice and the verdict, without its
@@ -207,8 +212,7 @@ class Spinner:
     """The answer to a button press (answerCallbackQuery), which stops the spinner on the
     learner's button. Polling sends it first thing. A webhook returns it in its response
     body, which Telegram runs (one Bot API call fewer per press: docs/PERFORMANCE.md,
-    webhook), unless the reply is slow: then it is sent when that is known, as "typing…"
-    is (bot.channels.handling.TYPING_AFTER_SECONDS)."""
+    webhook), unless the reply is slow: then it is sent after SPINNER_AFTER_SECONDS."""
 
     def __init__(self, sender: TelegramSender, query_id: str, now: bool = False):
         self.sender, self.query_id, self.now = sender, query_id, now
