@@ -279,7 +279,7 @@ class BotProcess:
         self.pid = self.proc.pid
         import httpx
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a start-up on a big database, a busy machine
         async with httpx.AsyncClient() as client:
             while True:
                 if self.proc.poll() is not None:
