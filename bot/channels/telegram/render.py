@@ -13,11 +13,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.channels.render import split_text as shared_split
 from bot.channels.render import utf16_len
 from bot.channels.telegram import texts
-from bot.channels.telegram.constants import (
-    MAX_CALLBACK_DATA_BYTES,
-    MAX_INLINE_BUTTONS,
-    MAX_MESSAGE_CHARS,
-)
+from bot.channels.telegram.constants import MAX_CALLBACK_DATA_BYTES as MAX_PAYLOAD_BYTES
+from bot.channels.telegram.constants import MAX_INLINE_BUTTONS, MAX_MESSAGE_CHARS
 from bot.messages import Choice, Outbound
 
 log = logging.getLogger("hocai.telegram")
@@ -47,7 +44,7 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     message itself still reaches the learner."""
     usable = []
     for c in choices:
-        if 0 < len(c.action.encode()) <= MAX_CALLBACK_DATA_BYTES:
+        if 0 < len(c.action.encode()) <= MAX_PAYLOAD_BYTES:
             usable.append(c)
         else:
             log.error("button dropped: payload of %d bytes", len(c.action.encode()))
