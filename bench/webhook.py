@@ -292,6 +292,8 @@ class BotProcess:
                             self.pid = int(kids.read_text().split()[0])
                         return
                 if time.monotonic() > deadline:
+                    self.proc.kill()  # not left behind serving a dropped database
+                    self.proc.wait()
                     sys.exit(f"{self.target} did not come up:\n{self.log_path.read_text()[-3000:]}")
                 await asyncio.sleep(0.1)
 
