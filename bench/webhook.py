@@ -4,6 +4,7 @@ one run; updates/s, p50/p95/p99 of the webhook HTTP call, and the ratio.
 
     .venv/bin/python bench/webhook.py            # 1,000 learners x 20 updates, 64 in flight
     .venv/bin/python bench/webhook.py --learners 200 --targets echo,hocai-sqlite
+    .venv/bin/python bench/webhook.py --prefill 1000000 --targets hocai-postgres,echo
 
 The bots run as their own processes pinned to core 0; this process (the load generator,
 httpx, and the Bot API stand-in, tests/standins/telegram_api.py) is pinned to core 1, and
@@ -77,6 +78,52 @@ BOT_CORE, LOAD_CORE = 0, 1
 CHAT_BASE = 20_000_000
 WARM_LEARNERS = 64
 WARM_STEPS = 6
+
+
+# --- learners already in the database (--prefill) -----------------------------------------
+
+_FILL_COLUMNS = (
+    "pid, channel, channel_user_id, group_code, consent_at, reminder_days, reminders_ignored, "
+    "reminder_weekly, streak, best_streak, status, state, state_data, choices, created_at, "
+    "last_active_at, reminders_off"
+)
+# One INSERT ... SELECT over a generated series: no rows travel from Python.
+_FILL_POSTGRES = (
+    f"INSERT INTO learner ({_FILL_COLUMNS}) SELECT 'f' || lpad(to_hex(i), 11, '0'), "
+    "'telegram', 'fill' || i, (ARRAY['dan','cb','dn','che','hs'])[1 + i % 5], "
+    "now() - interval '30 days', '1234567', 0, false, i % 9, i % 9, 'active', 'menu', "
+    "'{}'::json, '[]'::json, now() - interval '30 days', now() - interval '1 day', false "
+    "FROM generate_series(1, :n) AS i"
+)
+_FILL_SQLITE = (
+    "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n) "
+    f"INSERT INTO learner ({_FILL_COLUMNS}) SELECT printf('f%011x', i), 'telegram', "
+    "'fill' || i, 'dan', datetime('now', '-30 days'), '1234567', 0, 0, i % 9, i % 9, "
+    "'active', 'menu', '{}', '[]', datetime('now', '-30 days'), datetime('now', '-1 days'), "
+    "0 FROM s"
+)
+
+
+async def prefill(url: str, n: int) -> float:
+    """Migrate the database and add `n` learners on Telegram (chats the load never uses);
+    returns the seconds it took."""
+    from sqlalchemy import text
+
+    from storage import db
+
+    started = time.perf_counter()
+    engine = db.make_engine(url)
+    try:
+        await db.upgrade(engine)
+        sqlite = db.is_sqlite(url)
+        async with engine.begin() as conn:
+            await conn.execute(text(_FILL_SQLITE if sqlite else _FILL_POSTGRES), {"n": n})
+        async with engine.connect() as conn:
+            await conn.execute(text("ANALYZE"))
+            await conn.commit()
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - started
 
 
 # --- the bots (child processes) ----------------------------------------------------------
@@ -232,7 +279,7 @@ class BotProcess:
         self.pid = self.proc.pid
         import httpx
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a start-up on a big database, a busy machine
         async with httpx.AsyncClient() as client:
             while True:
                 if self.proc.poll() is not None:
@@ -245,6 +292,8 @@ class BotProcess:
                             self.pid = int(kids.read_text().split()[0])
                         return
                 if time.monotonic() > deadline:
+                    self.proc.kill()  # not left behind serving a dropped database
+                    self.proc.wait()
                     sys.exit(f"{self.target} did not come up:\n{self.log_path.read_text()[-3000:]}")
                 await asyncio.sleep(0.1)
 
@@ -406,6 +455,9 @@ async def drive(port: int, api, learners: list, concurrency: int) -> dict:
             finally:
                 clients.put_nowait(client)
             latencies.append(time.perf_counter() - started)
+            if response.content:  # a method call in the webhook's answer: Telegram runs it
+                kind = response.headers.get("content-type", "")
+                await api.webhook_answer(response.status_code, kind, response.content)
             if response.status_code != 200:
                 failures += 1
                 errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
@@ -440,6 +492,9 @@ async def run_target(target: str, args, log_dir: Path, recording: dict | None) -
     try:
         async with contextlib.AsyncExitStack() as stack:
             url = await stack.enter_async_context(db_ctx) if target.startswith("hocai") else None
+            if url and args.prefill:
+                took = await prefill(url, args.prefill)
+                print(f"  {target}: {args.prefill:,} learners added in {took:.0f} s", flush=True)
             bot = BotProcess(target, api_url, log_dir, url, args.profile)
             await bot.start()
             try:
@@ -493,6 +548,10 @@ async def run_target(target: str, args, log_dir: Path, recording: dict | None) -
         "postgres_cpu_ms_per_update": round(pg_cpu / n * 1000, 3) if watcher else None,
         "postgres_processes": watcher.processes if watcher else None,
         "api_calls_per_update": round(len(calls) / n, 2),
+        # the Bot API requests the bot made itself (not the calls in a webhook's answer)
+        "http_calls_per_update": round(
+            sum(c.content_type != "webhook-answer" for c in calls) / n, 2
+        ),
         "api_calls": per_method,
         "api_calls_refused": refused,
         "log_lines": bot.log_lines(),
@@ -560,7 +619,7 @@ async def main_async(args) -> None:
         "bot CPU ms/update",
         "updates per CPU-second (ratio)",
         "Postgres CPU ms/update",
-        "Bot API calls/update",
+        "Bot API calls/update (made by the bot)",
         "failures",
     ]
     rows = [
@@ -576,7 +635,7 @@ async def main_async(args) -> None:
             if r["cpu_ratio_vs_echo"] is not None
             else f"{r['updates_per_cpu_s']:,.0f}",
             r["postgres_cpu_ms_per_update"] if r["postgres_cpu_ms_per_update"] is not None else "–",
-            r["api_calls_per_update"],
+            f"{r['api_calls_per_update']} ({r['http_calls_per_update']})",
             r["failures"] + sum(r["api_calls_refused"].values()),
         ]
         for t, r in results.items()
@@ -594,6 +653,7 @@ async def main_async(args) -> None:
                 "updates_per_learner": args.steps,
                 "concurrency": args.concurrency,
                 "warm_up": f"{WARM_LEARNERS} learners x {WARM_STEPS} updates, not timed",
+                "learners_already_in_the_database": args.prefill,
             },
             "targets": {"sqlite": 0.6, "postgres": 0.5},
             "results": results,
@@ -617,6 +677,13 @@ def main() -> None:
         type=int,
         default=LOAD_CORE,
         help="pin the benchmark database's Postgres backends to this core (-1: leave them)",
+    )
+    p.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N learners to each hocai database before the run (how the cost grows)",
     )
     p.add_argument("--out", default="webhook", help="results file name under bench/results/")
     p.add_argument("--keep-logs", metavar="DIR", help="copy each bot's log to this folder")

@@ -13,6 +13,7 @@ from storage.models import (
     AssessmentAnswer,
     AuditLog,
     Broadcast,
+    InboxEvent,
     Learner,
     LearnerContact,
     LearnerStatus,
@@ -289,6 +290,34 @@ class Repository:
             .values(feedback=value)
         )
         return (await self.session.execute(stmt)).rowcount > 0
+
+    # --- for the channels (bot/channels: the inbox of a polling channel, the OA window) --
+
+    async def last_active_at(self, channel: str, user_id: str) -> datetime | None:
+        """When the chat's learner last wrote (None: no learner)."""
+        stmt = select(Learner.last_active_at).where(
+            Learner.channel == channel, Learner.channel_user_id == user_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def keep_inbox_event(self, channel: str, body: dict) -> int:
+        """Write a fetched event before it is handled; returns its row id."""
+        table = InboxEvent.__table__
+        row = {"channel": channel, "body": body, "received_at": utcnow()}
+        stmt = insert(table).returning(table.c.id)
+        return (await self.session.execute(stmt, row)).scalar_one()
+
+    async def forget_inbox_event(self, row_id: int) -> None:
+        await self.session.execute(delete(InboxEvent).where(InboxEvent.id == row_id))
+
+    async def inbox_events(self, channel: str) -> list[tuple[int, dict]]:
+        """The events kept and not yet forgotten, oldest first."""
+        stmt = (
+            select(InboxEvent.id, InboxEvent.body)
+            .where(InboxEvent.channel == channel)
+            .order_by(InboxEvent.id)
+        )
+        return [(r.id, r.body) for r in await self.session.execute(stmt)]
 
     # --- pruning ----------------------------------------------------------------------
 

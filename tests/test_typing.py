@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from bot.channels.base import typing_while
+from bot.channels.handling import typing_while
 
 
 async def reply_after(seconds: float, text: str = "xong") -> str:

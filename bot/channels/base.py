@@ -1,30 +1,23 @@
-"""What every messenger adapter offers the rest of the app, and what each of them does
-the same way: reading a webhook body (bad bodies: 400), the failure contract (503 when
-the database or the network is down, so the platform redelivers; docs/DEPLOY.md,
-"Outages"), and answering an inbound with replies recorded before they are sent
-(bot/outreach/replies.py).
+"""What every messenger adapter offers the rest of the app, and its webhooks' shared
+contract: reading a body (bad bodies: 400), the failure contract (503 when the database
+or the network is down, so the platform redelivers; docs/DEPLOY.md, "Outages"). What
+the handlers share around the engine is in bot/channels/handling.py.
 """
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
+from typing import Literal, Protocol
 
 from fastapi import APIRouter, Request, Response
 
 from bot import metrics
 from bot.failures import Unavailable
-from bot.messages import Inbound, Outbound
-from bot.outreach.replies import Sent
-
-if TYPE_CHECKING:
-    from bot.engine import Handled, Tutor
-
-log = logging.getLogger("hocai.channels")
-T = TypeVar("T")
+from bot.messages import Outbound
 
 # Webhook bodies. A Telegram update or a Zalo event is a few kilobytes; a text message is
 # at most 4,096 characters (Telegram), so 1 MiB is a wide margin and a bound on memory.
@@ -35,11 +28,6 @@ MAX_BODY_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
 # How long the platform is asked to wait before delivering again after a 503.
 RETRY_AFTER_SECONDS = 5
-
-# A reply slower than this shows "typing…" while it is prepared. Lessons, quizzes and the
-# offline tutor answer in milliseconds and need none (that saves a Bot API call per
-# message: docs/PERFORMANCE.md, webhook); a model's answer takes seconds and gets one.
-TYPING_AFTER_SECONDS = 0.3
 
 
 class ChannelService(Protocol):
@@ -82,24 +70,12 @@ class Sender(Protocol):
     async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery: ...
 
 
-async def typing_while(
-    work: Awaitable[T],
-    show_typing: Callable[[], Awaitable[object]],
-    after: float = TYPING_AFTER_SECONDS,
-) -> T:
-    """Await `work`; if it is not done within `after` seconds, call `show_typing` once
-    (best effort: its failure never stands in the reply's way)."""
-    task = asyncio.ensure_future(work)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=after)
-        if not done:
-            try:
-                await show_typing()
-            except Exception as e:  # e.g. the chat blocked us: the reply will say so
-                log.debug("typing indicator not shown: %s", type(e).__name__)
-        return await task
-    finally:
-        task.cancel()  # a no-op once done; if we are cancelled, the work stops too
+async def cancel(task: asyncio.Task | None) -> None:
+    """Cancel a channel's background loop (polling) and wait until it has stopped."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 # --- webhooks ---------------------------------------------------------------------------
@@ -174,7 +150,7 @@ async def webhook(
     channel: str,
     header: str,
     secret: bytes,
-    handle: Callable[[dict], Awaitable[None]],
+    handle: Callable[[dict], Awaitable[dict | None]],
     logger: logging.Logger,
 ) -> Response:
     """One webhook call, the same contract on every channel:
@@ -195,7 +171,7 @@ async def webhook(
 
 async def handled(
     read: Callable[[], Awaitable[dict]],
-    handle: Callable[[dict], Awaitable[None]],
+    handle: Callable[[dict], Awaitable[dict | None]],
     *,
     channel: str,
     logger: logging.Logger,
@@ -203,7 +179,7 @@ async def handled(
     """Read the body and handle it, answering as `webhook` says (400, 503 or 200); for a
     webhook that authenticates in its own way (the Zalo OA signs the body)."""
     try:
-        await handle(await read())
+        reply = await handle(await read())
     except BadBody as e:
         logger.warning("webhook: bad body (%s)", e)
         return Response(status_code=400)
@@ -211,66 +187,31 @@ async def handled(
         metrics.UNAVAILABLE.labels(channel).inc()
         logger.warning("webhook: 503, update to be delivered again (%s)", e)
         return Response(status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-    return Response(status_code=200)
+    if reply is None:
+        return Response(status_code=200)
+    # A method call for the platform to run (Telegram allows one in a webhook's answer).
+    body = json.dumps(reply, separators=(",", ":")).encode()
+    return Response(body, status_code=200, media_type="application/json")
 
 
-# --- answering an inbound ---------------------------------------------------------------
-
-
-async def answer(
-    tutor: "Tutor",
-    inbound: Inbound,
-    send: Callable[[list[Outbound]], Awaitable[Sent]],
-    show_typing: Callable[[], Awaitable[object]] | None = None,
-) -> None:
-    """Handle `inbound` with its replies recorded, send them, mark the record. Raises
-    Unavailable (the platform should deliver it again)."""
-    work = tutor.process(inbound, record=True)
-    handled = await (typing_while(work, show_typing) if show_typing else work)
-    await send_recorded(tutor, handled, send)
-
-
-async def send_recorded(
-    tutor: "Tutor", handled: "Handled", send: Callable[[list[Outbound]], Awaitable[Sent]]
-) -> None:
-    """Send what was recorded and mark it: sent, blocked, or the rest left to the
-    dispatcher. A crash before the mark leaves the row to the sweeper."""
-    if not handled.replies:
-        return
-    recorded = handled.reply_id is not None and tutor.replies is not None
-    messages = handled.replies
-    sent = Sent()
-    for i, message in enumerate(messages):
-        try:
-            sent = await send([message])
-        except Exception:  # a bug in the adapter: the dispatcher tries its own way
-            log.exception("sending replies failed")
-            sent = Sent("unsent", [message])
-        if sent.status != "sent":
-            if sent.status == "unsent":
-                sent = Sent("unsent", [*sent.remaining, *messages[i + 1 :]])
-            break
-        if recorded and i + 1 < len(messages):  # struck off before the next one goes
-            progress = Sent("progress", messages[i + 1 :])
-            await tutor.replies.mark(handled.reply_id, progress, handled.recorded_at)
-    if recorded:
-        await tutor.replies.mark(handled.reply_id, sent, handled.recorded_at)
-
-
-async def answer_once(
-    tutor: "Tutor",
-    namespace: str,
-    key: str | None,
+def secret_router(
+    path: str,
+    *,
     channel: str,
-    chat_id: str,
-    reply: Outbound,
-    send: Callable[[list[Outbound]], Awaitable[Sent]],
-    window: float | None = None,
-) -> None:
-    """Answer an event the engine does not see (a picture, a sticker, a group) once: its
-    key claimed and the reply recorded in one transaction, then sent."""
-    handled = await tutor.claim_and_record(namespace, key, channel, chat_id, [reply], window=window)
-    if handled is None:
-        log.info("duplicate event dropped channel=%s", namespace)
-        return
-    await send_recorded(tutor, handled, send)
+    header: str,
+    secret: str,
+    handle: Callable[[dict], Awaitable[dict | None]],
+    logger: logging.Logger,
+) -> APIRouter:
+    """A router with one webhook at `path` that authenticates by a secret header (as
+    `webhook` says); `handle` takes the body and raises Unavailable or BadBody only."""
+    expected = secret.encode()
+    router = APIRouter()
+
+    async def endpoint(request: Request) -> Response:
+        return await webhook(
+            request, channel=channel, header=header, secret=expected, handle=handle, logger=logger
+        )
+
+    router.add_api_route(path, endpoint, methods=["POST"], include_in_schema=False)
+    return router

@@ -9,12 +9,10 @@ event handled but not yet deleted when the process died is dropped as a duplicat
 import asyncio
 import logging
 
-from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.failures import Unavailable, is_infrastructure
-from storage.models import InboxEvent
-from storage.types import utcnow
+from storage.repository import Repository
 
 log = logging.getLogger("hocai.inbox")
 
@@ -31,13 +29,10 @@ class Inbox:
         """Write the event; waits (retrying) while the database is unreachable, so the
         caller fetches nothing more from the platform meanwhile."""
         delay = RETRY_FIRST_SECONDS
-        table = InboxEvent.__table__
-        row = {"channel": self.channel, "body": body, "received_at": utcnow()}
         while True:
             try:
                 async with self.sessions() as session, session.begin():
-                    stmt = insert(table).returning(table.c.id)
-                    return (await session.execute(stmt, row)).scalar_one()
+                    return await Repository(session).keep_inbox_event(self.channel, body)
             except Exception as e:
                 if not is_infrastructure(e):
                     raise
@@ -49,19 +44,14 @@ class Inbox:
         """Forget a handled event (best effort: a leftover is handled again, harmlessly)."""
         try:
             async with self.sessions() as session, session.begin():
-                await session.execute(delete(InboxEvent).where(InboxEvent.id == row_id))
+                await Repository(session).forget_inbox_event(row_id)
         except Exception as e:  # noqa: BLE001
             log.warning("inbox: event %s not deleted (%s)", row_id, type(e).__name__)
 
     async def left(self) -> list[tuple[int, dict]]:
         """The events a previous process did not finish, oldest first."""
         async with self.sessions() as session:
-            stmt = (
-                select(InboxEvent.id, InboxEvent.body)
-                .where(InboxEvent.channel == self.channel)
-                .order_by(InboxEvent.id)
-            )
-            return [(r.id, r.body) for r in await session.execute(stmt)]
+            return await Repository(session).inbox_events(self.channel)
 
 
 async def handle_until_done(handle, body: dict) -> None:

@@ -48,3 +48,52 @@ def numbered(message: Outbound) -> str:
     if not message.choices:
         return message.text
     return (message.text.strip() or CHOOSE) + "\n\n" + choice_block(message)
+
+
+# --- cutting long text (every channel has a length limit) -------------------------------
+
+SEPARATORS = ("\n\n", "\n", " ")  # paragraph, then line, then word
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, as Telegram counts (an emoji may count 2); never less
+    than the characters Zalo counts, so a piece within a limit by it is within it by any."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Non-empty pieces of at most `limit` (utf16_len), cut at paragraph breaks where
+    possible, then lines, then words, then anywhere."""
+    return [p.strip() for p in _split(text.strip(), limit, SEPARATORS) if p.strip()]
+
+
+def _split(text: str, limit: int, seps: tuple[str, ...]) -> list[str]:
+    if utf16_len(text) <= limit:
+        return [text]
+    if not seps:
+        return _hard_cut(text, limit)
+    sep, finer = seps[0], seps[1:]
+    pieces: list[str] = []
+    current = ""
+    for part in text.split(sep):
+        if utf16_len(part) > limit:
+            pieces += [current, *_split(part, limit, finer)]
+            current = ""
+        elif utf16_len(joined := f"{current}{sep}{part}" if current else part) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = part
+    return [*pieces, current]
+
+
+def _hard_cut(text: str, limit: int) -> list[str]:
+    pieces, current, size = [], [], 0
+    for ch in text:
+        width = utf16_len(ch)
+        if size + width > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += width
+    return [*pieces, "".join(current)]

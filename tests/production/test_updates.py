@@ -75,34 +75,37 @@ class Delivery:
         self.retries = 0
         self.unavailable = 0  # posts answered 503 (the database was out of reach)
 
-    async def __call__(self, update: dict) -> None:
+    async def __call__(self, update: dict) -> httpx.Response | None:
+        """The accepted answer (TgChat has the stand-in run the method call it may carry,
+        as Telegram does; of an update sent to both, the first one's)."""
         i = next(self.n)
         if self.both_every and i % self.both_every == 0:
             self.both += 1
-            await asyncio.gather(*(self._post(p, update) for p in self.procs))
-            return
+            answers = await asyncio.gather(*(self._post(p, update) for p in self.procs))
+            return answers[0]
         order = self.procs[i % len(self.procs) :] + self.procs[: i % len(self.procs)]
         for attempt in range(20):
             target = order[attempt % len(order)]
-            if await self._post(target, update, retry=True):
-                return
+            response = await self._post(target, update, retry=True)
+            if response is not None:
+                return response
             self.retries += 1
             await asyncio.sleep(0.05)
         raise AssertionError(f"update {update['update_id']} was never accepted")
 
-    async def _post(self, proc: Proc, update: dict, retry: bool = False) -> bool:
+    async def _post(self, proc: Proc, update: dict, retry: bool = False) -> httpx.Response | None:
         try:
             response = await webhook_post(self.http, proc, update)
         except httpx.TransportError:
             if retry:
-                return False
+                return None
             raise
         if response.status_code >= 500 and retry:
             self.unavailable += response.status_code == 503
-            return False
+            return None
         assert response.status_code == 200, response.text
         self.engine_posts += 1
-        return True
+        return response
 
 
 def metric(text: str, name: str) -> float:

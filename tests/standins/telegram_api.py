@@ -246,6 +246,27 @@ class TelegramStandIn:
             return web.json_response(body, status=e.status)
         return web.json_response({"ok": True, "result": result})
 
+    async def webhook_answer(self, status: int, content_type: str, body: bytes) -> None:
+        """Run the method call a webhook answered with, as Telegram does ("If you're using
+        webhooks, you can perform a request to the Bot API while sending an answer to the
+        webhook"): recorded as a call (content_type "webhook-answer"), failures alike;
+        Telegram tells the bot nothing of its outcome."""
+        if status != 200 or not content_type.startswith("application/json") or not body:
+            return
+        params = json.loads(body)
+        if not isinstance(params, dict) or "method" not in params:  # e.g. aiogram's "{}"
+            return
+        method = params.pop("method")
+        call = Call(method, params, content_type="webhook-answer")
+        self.calls.append(call)
+        try:
+            failure = self._failure_for(method, params)
+            if failure:
+                raise BadRequest(failure.description, failure.status or 500)
+            await getattr(self, f"_m_{method}")(params)
+        except BadRequest as e:
+            call.status, call.description = e.status, e.description
+
     async def _params(self, request: web.Request) -> dict:
         """JSON bodies, url-encoded and multipart forms alike; JSON-typed form fields
         (reply_markup, commands, ...) are decoded as Telegram does."""

@@ -7,18 +7,24 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
+import httpx
+
 from lessons.loader import Catalog
 from tests.standins.telegram_api import TelegramStandIn
 
-Deliver = Callable[[dict], Awaitable[None]]
+Deliver = Callable[[dict], Awaitable[object]]  # a webhook returns its answer
 _message_ids = itertools.count(1)
 
 
 def webhook_delivery(client, secret: str) -> Deliver:
-    async def deliver(update: dict) -> None:
+    """Post the update; the answer goes back to TgChat, which has the stand-in run the
+    method call it may carry, as Telegram does."""
+
+    async def deliver(update: dict) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
         response = await client.post("/telegram/webhook", json=update, headers=headers)
         assert response.status_code == 200, response.text
+        return response
 
     return deliver
 
@@ -98,7 +104,10 @@ class TgChat:
 
     async def send(self, update: dict) -> None:
         self.mark = len(self.api.calls)
-        await self.deliver(update)
+        response = await self.deliver(update)
+        if isinstance(response, httpx.Response):  # a webhook's answer
+            kind = response.headers.get("content-type", "")
+            await self.api.webhook_answer(response.status_code, kind, response.content)
 
     async def say(self, text: str) -> None:
         await self.send(self.message_update(text=text))

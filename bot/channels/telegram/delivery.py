@@ -4,18 +4,19 @@ to the dispatcher (bot.channels.base.Sender).
 Unlike replies (sender.py waits out a 429 itself), a queued message hands a 429 back so
 the dispatcher can pause the whole channel and reschedule it.
 
-This is the one place that does not go through aiogram, on purpose. Replies, edits,
-files, polling and the webhook stay on aiogram (sender.py, handler.py). Outbox delivery
-is a single method, sendMessage, sent at volume (a broadcast to a province is 100,000 of
-them), and aiogram's generic path costs more than twice the CPU of a plain JSON request:
-it builds every call as a pydantic model dumped into a multipart form, and validates
-every answer into a pydantic Message that nothing here reads. Client CPU per sendMessage
-to the Bot API stand-in, 32 calls in flight, on the 2-core benchmark machine
-(`.venv/bin/python bench/broadcast.py --clients 8000`; docs/PERFORMANCE.md, Broadcast):
-aiogram 0.65-0.68 ms, this module 0.23-0.32 ms, httpx's AsyncClient 3.4-3.8 ms (its
-connection pool does badly with 32 requests in flight). In the broadcast benchmark the
-dispatcher went from 1.0-1.3 ms of CPU per message to about 0.65 (with the cheaper group
-commit in bot/outreach/dispatcher.py).
+This is the one place that does not go through aiogram, on purpose; replies' text
+messages use it too (sender.py: TelegramSender.send_message, with the replies' own retry
+policy). Edits, files, button answers, polling and the webhook stay on aiogram
+(sender.py, handler.py). Outbox delivery is a single method, sendMessage, sent at volume
+(a broadcast to a province is 100,000 of them), and aiogram's generic path costs more
+than twice the CPU of a plain JSON request: it builds every call as a pydantic model
+dumped into a multipart form, and validates every answer into a pydantic Message that
+nothing here reads. Client CPU per sendMessage to the Bot API stand-in, 32 calls in
+flight, on the 2-core benchmark machine (`.venv/bin/python bench/broadcast.py --clients
+8000`; docs/PERFORMANCE.md, Broadcast): aiogram 0.65-0.68 ms, this module 0.23-0.32 ms,
+httpx's AsyncClient 3.4-3.8 ms (its connection pool does badly with 32 requests in
+flight). In the broadcast benchmark the dispatcher went from 1.0-1.3 ms of CPU per
+message to about 0.65 (with the cheaper group commit in bot/outreach/dispatcher.py).
 
 So a sendMessage here is one JSON POST on a shared aiohttp ClientSession, to the URL
 aiogram would use (`TelegramAPIServer.from_base`), with the same fields aiogram sends
@@ -141,29 +142,34 @@ class TelegramDelivery:
             found = self._bodies[message] = bodies(message)
         return found
 
+    def bodies_to(self, chat_id: int, message: Outbound) -> list[bytes]:
+        """The sendMessage bodies of `message` for one chat."""
+        head = b'{"chat_id":%d,' % chat_id
+        return [head + tail for tail in self._bodies_of(message)]
+
     async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery:
-        head = b'{"chat_id":%d,' % int(user_id)
-        session = self._client()
         for message in messages:
-            for tail in self._bodies_of(message):
-                result = await self._post(session, head + tail)
+            for body in self.bodies_to(int(user_id), message):
+                answered = await self.exchange(body)
+                result = answered if isinstance(answered, Delivery) else outcome(*answered)
                 if result is not SENT:
                     return result
         return SENT
 
-    async def _post(self, session: aiohttp.ClientSession, body: bytes) -> Delivery:
+    async def exchange(self, body: bytes) -> tuple[int, object] | Delivery:
+        """One sendMessage: (HTTP status, the decoded answer or None when it is not JSON),
+        or the failed Delivery of a request that got no answer (timeout, network)."""
         try:
-            async with session.post(self.url, data=body, headers=HEADERS) as response:
+            async with self._client().post(self.url, data=body, headers=HEADERS) as response:
                 status, raw = response.status, await response.read()
         except TimeoutError:
             return Delivery("failed", error="timeout")
         except aiohttp.ClientError as e:  # refused, reset, dropped: never its text (the URL)
             return Delivery("failed", error=f"network {type(e).__name__}")
         try:
-            answer = json.loads(raw)
+            return status, json.loads(raw)
         except ValueError:
-            answer = None
-        return outcome(status, answer)
+            return status, None
 
     async def close(self) -> None:
         if self._session is not None and not self._session.closed:

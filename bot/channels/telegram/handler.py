@@ -22,20 +22,24 @@ from aiogram.methods import (
 )
 from aiogram.types import CallbackQuery, FSInputFile, Message, Update, User
 
-from bot.channels.base import answer, send_recorded
+from bot.channels.handling import answer, guarded, mark_unreachable, send_recorded
 from bot.channels.telegram import texts
 from bot.channels.telegram.constants import CHANNEL, MAX_CAPTION_CHARS
-from bot.channels.telegram.render import answered_question, keyboard, render, tg_len
-from bot.channels.telegram.sender import ChatUnreachable, GaveUp, Sender
+from bot.channels.telegram.delivery import TelegramDelivery
+from bot.channels.telegram.render import answered_question, keyboard, tg_len
+from bot.channels.telegram.sender import ChatUnreachable, GaveUp, TelegramSender
 from bot.engine import Tutor
-from bot.failures import Unavailable
 from bot.messages import Inbound, Outbound
 from bot.outreach.replies import Sent
-from storage.repository import Repository
 
 log = logging.getLogger("hocai.telegram")
 
 GROUP_NOTE_KEY = "telegram:group"  # processed_update.channel for "group was told"
+# A button may spin this long while its reply is prepared before the press is answered
+# apart from the webhook's response: longer than "typing…" waits, because the spinner is
+# itself the sign that the press is being handled, and on a saturated core most replies
+# take over 0.3 s (then the call the webhook's answer saves would be made anyway).
+SPINNER_AFTER_SECONDS = 3.0
 
 
 def display_name(user: User | None) -> str | None:
@@ -51,25 +55,32 @@ def chat_of(update: Update) -> int | None:
 
 
 class UpdateHandler:
-    def __init__(self, tutor: Tutor, bot: Bot):
+    def __init__(self, tutor: Tutor, bot: Bot, delivery: TelegramDelivery):
         self.tutor = tutor
-        self.sender = Sender(bot, self._mark_unreachable)
+        self.sender = TelegramSender(bot, self._mark_unreachable, delivery)
         self.bot_username: str | None = None  # from getMe, for the group note's link
 
     async def handle(self, update: Update) -> None:
         """Process one update. Raises Unavailable only (the database or the network is
         down: deliver it again); any other failure is logged and the next update runs."""
-        try:
-            if update.message:
-                await self._message(update.update_id, update.message)
-            elif update.callback_query:
-                await self._callback(update.update_id, update.callback_query)
-        except ChatUnreachable:
-            pass
-        except Unavailable:
-            raise
-        except Exception:
-            log.exception("update failed")
+        await self._handle(update, None)
+
+    async def handle_webhook(self, update: Update) -> dict | None:
+        """As handle(), for a webhook: returns the method call for the response body (a
+        button press's answer, see Spinner), or None."""
+        spinner = Spinner(self.sender, update.callback_query.id) if update.callback_query else None
+        await self._handle(update, spinner)
+        return spinner.take() if spinner else None
+
+    async def _handle(self, update: Update, spinner: "Spinner | None") -> None:
+        if update.message:
+            work = self._message(update.update_id, update.message)
+        elif update.callback_query:
+            spinner = spinner or Spinner(self.sender, update.callback_query.id, now=True)
+            work = self._callback(update.update_id, update.callback_query, spinner)
+        else:
+            return
+        await guarded(work, log, "update", ignore=(ChatUnreachable,))
 
     async def _message(self, update_id: int, msg: Message) -> None:
         chat_id = msg.chat.id
@@ -79,13 +90,7 @@ class UpdateHandler:
         if msg.text is None:  # photo, sticker, voice...: the tutor reads text only
             await self._once(CHANNEL, str(update_id), chat_id, [Outbound(texts.NON_TEXT)])
             return
-        inbound = Inbound(
-            CHANNEL,
-            str(chat_id),
-            text=msg.text,
-            update_id=str(update_id),
-            display_name=display_name(msg.from_user),
-        )
+        inbound = _inbound(update_id, chat_id, msg.from_user, text=msg.text)
         typing = SendChatAction(chat_id=chat_id, action=ChatAction.TYPING)
         await answer(
             self.tutor,
@@ -94,20 +99,13 @@ class UpdateHandler:
             lambda: self.sender.call(typing, chat_id),
         )
 
-    async def _callback(self, update_id: int, query: CallbackQuery) -> None:
-        # Answer first: it stops the spinner on the learner's button at once.
-        await self.sender.call(AnswerCallbackQuery(callback_query_id=query.id))
+    async def _callback(self, update_id: int, query: CallbackQuery, spinner: "Spinner") -> None:
+        await spinner.started()
         msg = query.message
         if msg is None or not query.data or msg.chat.type != ChatType.PRIVATE:
             return
         chat_id = msg.chat.id
-        inbound = Inbound(
-            CHANNEL,
-            str(chat_id),
-            action=query.data,
-            update_id=str(update_id),
-            display_name=display_name(query.from_user),
-        )
+        inbound = _inbound(update_id, chat_id, query.from_user, action=query.data)
 
         async def send(replies: list[Outbound]) -> Sent:
             if replies[0].kind == "feedback" and isinstance(msg, Message) and msg.text:
@@ -120,7 +118,7 @@ class UpdateHandler:
                 replies = replies[1:]
             return await self.send(chat_id, replies)
 
-        await answer(self.tutor, inbound, send)
+        await answer(self.tutor, inbound, send, spinner.stop, SPINNER_AFTER_SECONDS)
 
     async def _show_verdict(self, question: Message, pressed: str, feedback: Outbound) -> None:
         """Edit the answered question to show the choice and the verdict, without its
@@ -159,12 +157,7 @@ class UpdateHandler:
         has_file = out.kind in ("document", "image") and out.attachment
         if has_file and await self._send_file(chat_id, out):
             return
-        for chunk in render(out):
-            await self.sender.call(
-                SendMessage(chat_id=chat_id, text=chunk.text, reply_markup=chunk.markup),
-                chat_id,
-                must=True,
-            )
+        await self.sender.send_message(chat_id, out)
 
     async def _send_file(self, chat_id: int, out: Outbound) -> bool:
         """Send the file, with the text as its caption when it fits. True when the text
@@ -212,11 +205,45 @@ class UpdateHandler:
             await send_recorded(self.tutor, handled, lambda r: self.send(chat_id, r))
 
     async def _mark_unreachable(self, chat_id: int) -> None:
-        try:
-            async with self.tutor.sessions() as session, session.begin():
-                await Repository(session).mark_unreachable(CHANNEL, str(chat_id))
-        except Exception:
-            log.exception("could not mark a chat unreachable")
+        await mark_unreachable(self.tutor.sessions, CHANNEL, str(chat_id))
+
+
+class Spinner:
+    """The answer to a button press (answerCallbackQuery), which stops the spinner on the
+    learner's button. Polling sends it first thing. A webhook returns it in its response
+    body, which Telegram runs (one Bot API call fewer per press: docs/PERFORMANCE.md,
+    webhook), unless the reply is slow: then it is sent after SPINNER_AFTER_SECONDS."""
+
+    def __init__(self, sender: TelegramSender, query_id: str, now: bool = False):
+        self.sender, self.query_id, self.now = sender, query_id, now
+        self.pending = True
+
+    async def started(self) -> None:
+        if self.now:
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Send the answer now (once)."""
+        if self.pending:
+            self.pending = False
+            await self.sender.call(AnswerCallbackQuery(callback_query_id=self.query_id))
+
+    def take(self) -> dict | None:
+        """The answer as a webhook response body, unless it was sent."""
+        if not self.pending:
+            return None
+        self.pending = False
+        return {"method": "answerCallbackQuery", "callback_query_id": self.query_id}
+
+
+def _inbound(update_id: int, chat_id: int, user: User | None, **content) -> Inbound:
+    return Inbound(
+        CHANNEL,
+        str(chat_id),
+        update_id=str(update_id),
+        display_name=display_name(user),
+        **content,
+    )
 
 
 def _label(message: Message, payload: str) -> str | None:

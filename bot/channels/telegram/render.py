@@ -10,17 +10,14 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channels.render import split_text as shared_split
+from bot.channels.render import utf16_len
 from bot.channels.telegram import texts
-from bot.channels.telegram.constants import (
-    MAX_CALLBACK_DATA_BYTES,
-    MAX_INLINE_BUTTONS,
-    MAX_MESSAGE_CHARS,
-)
+from bot.channels.telegram.constants import MAX_CALLBACK_DATA_BYTES as MAX_PAYLOAD_BYTES
+from bot.channels.telegram.constants import MAX_INLINE_BUTTONS, MAX_MESSAGE_CHARS
 from bot.messages import Choice, Outbound
 
 log = logging.getLogger("hocai.telegram")
-
-SEPARATORS = ("\n\n", "\n", " ")  # paragraph, then line, then word
 
 
 @dataclass(frozen=True)
@@ -29,48 +26,12 @@ class Chunk:
     markup: InlineKeyboardMarkup | None = None
 
 
-def tg_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units (an emoji may count 2)."""
-    return len(text.encode("utf-16-le")) // 2
+tg_len = utf16_len  # Telegram's own measure
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """Non-empty chunks of at most `limit`, cut at paragraph breaks where possible."""
-    return [c.strip() for c in _split(text.strip(), limit, SEPARATORS) if c.strip()]
-
-
-def _split(text: str, limit: int, seps: tuple[str, ...]) -> list[str]:
-    if tg_len(text) <= limit:
-        return [text]
-    if not seps:
-        return _hard_cut(text, limit)
-    sep, finer = seps[0], seps[1:]
-    chunks: list[str] = []
-    current = ""
-    for part in text.split(sep):
-        if tg_len(part) > limit:
-            chunks += [current, *_split(part, limit, finer)]
-            current = ""
-            continue
-        joined = f"{current}{sep}{part}" if current else part
-        if tg_len(joined) <= limit:
-            current = joined
-        else:
-            chunks.append(current)
-            current = part
-    return [*chunks, current]
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    chunks, current, size = [], [], 0
-    for ch in text:
-        width = tg_len(ch)
-        if size + width > limit:
-            chunks.append("".join(current))
-            current, size = [], 0
-        current.append(ch)
-        size += width
-    return [*chunks, "".join(current)]
+    return shared_split(text, limit)
 
 
 def _per_row(choices: tuple[Choice, ...]) -> int:
@@ -83,7 +44,7 @@ def keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup | None:
     message itself still reaches the learner."""
     usable = []
     for c in choices:
-        if 0 < len(c.action.encode()) <= MAX_CALLBACK_DATA_BYTES:
+        if 0 < len(c.action.encode()) <= MAX_PAYLOAD_BYTES:
             usable.append(c)
         else:
             log.error("button dropped: payload of %d bytes", len(c.action.encode()))

@@ -29,7 +29,15 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import TelegramMethod
 
-from bot.channels.telegram.constants import NOT_MODIFIED
+from bot.channels.base import Delivery
+from bot.channels.telegram.constants import (
+    ERROR_UNAUTHORIZED,
+    NOT_MODIFIED,
+    SEND_MESSAGE,
+    SERVER_ERRORS,
+)
+from bot.channels.telegram.delivery import TelegramDelivery, outcome
+from bot.messages import Outbound
 
 log = logging.getLogger("hocai.telegram")
 
@@ -46,11 +54,59 @@ class GaveUp(Exception):
     """The call failed every attempt (network, 5xx, 429s): it may succeed later."""
 
 
-class Sender:
-    def __init__(self, bot: Bot, on_unreachable: Callable[[int], Awaitable[None]]):
+class TelegramSender:
+    """Bot API calls for replies, with the policy above; not the dispatcher's Sender
+    protocol (bot.channels.base). Text messages go by the outbox's lean JSON client
+    (delivery.py: less than half of aiogram's CPU per sendMessage), the rest by aiogram."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        on_unreachable: Callable[[int], Awaitable[None]],
+        delivery: TelegramDelivery,
+    ):
         self.bot = bot
         self.on_unreachable = on_unreachable
+        self.delivery = delivery
         self.unauthorized = False  # Telegram refused the token: the channel is not healthy
+
+    async def send_message(self, chat_id: int, message: Outbound) -> None:
+        """Every text chunk of `message` (render.py), as call(..., must=True) would send
+        them. Raises ChatUnreachable on 403, GaveUp when every attempt failed."""
+        for body in self.delivery.bodies_to(chat_id, message):
+            await self._send_body(chat_id, body)
+
+    async def _send_body(self, chat_id: int, body: bytes) -> None:
+        delay = BACKOFF_FIRST
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            answered = await self.delivery.exchange(body)
+            status, answer = (0, None) if isinstance(answered, Delivery) else answered
+            result = answered if isinstance(answered, Delivery) else outcome(status, answer)
+            if result.status == "sent":
+                return
+            if result.status == "retry":
+                log.warning("%s: 429, retrying after %ss", SEND_MESSAGE, result.retry_after)
+                wait = result.retry_after
+            elif result.status == "blocked":
+                log.info("%s: 403 %s", SEND_MESSAGE, result.error)
+                await self.on_unreachable(chat_id)
+                raise ChatUnreachable(chat_id)
+            elif result.status == "rejected":
+                log.warning("%s refused: %s", SEND_MESSAGE, result.error)
+                return
+            elif status == ERROR_UNAUTHORIZED:
+                self.unauthorized = True
+                log.error("%s: 401, Telegram refused the token (TELEGRAM_BOT_TOKEN)", SEND_MESSAGE)
+                return
+            elif isinstance(answer, dict) and status < SERVER_ERRORS:  # 404, 409, 413: logged
+                return
+            else:  # no answer, a 5xx, an answer that is not JSON: may pass
+                log.warning("%s: %s (attempt %d)", SEND_MESSAGE, result.error, attempt)
+                wait, delay = delay, min(delay * 2, BACKOFF_MAX)
+            if attempt < MAX_ATTEMPTS:
+                await asyncio.sleep(wait)
+        log.error("%s: giving up after %d attempts", SEND_MESSAGE, MAX_ATTEMPTS)
+        raise GaveUp(SEND_MESSAGE)
 
     async def call(
         self, method: TelegramMethod[Any], chat_id: int | None = None, must: bool = False

@@ -1,13 +1,13 @@
 """TelegramService: the Telegram channel as the runner sees it (bot.channels.base)."""
 
 import asyncio
-import contextlib
 import logging
 
 from aiogram.methods import GetMe, GetWebhookInfo, SetMyCommands
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from fastapi import APIRouter
 
+from bot.channels import base
 from bot.channels.base import Delivery
 from bot.channels.telegram import texts
 from bot.channels.telegram.client import make_bot
@@ -35,7 +35,7 @@ class TelegramService:
         self.delivery = TelegramDelivery(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
         )
-        self.handler = UpdateHandler(tutor, self.bot)
+        self.handler = UpdateHandler(tutor, self.bot, self.delivery)
         self._router: APIRouter | None = None
         self._polling: asyncio.Task | None = None
         self._batches: set[asyncio.Task] = set()  # polled updates being handled
@@ -47,7 +47,9 @@ class TelegramService:
                     "TELEGRAM_WEBHOOK_SECRET is required in webhook mode; "
                     "`hocai telegram set-webhook URL` generates one"
                 )
-            self._router = make_router(secret.get_secret_value(), self.bot, self.handler.handle)
+            self._router = make_router(
+                secret.get_secret_value(), self.bot, self.handler.handle_webhook
+            )
 
     @property
     def healthy(self) -> bool:
@@ -83,11 +85,8 @@ class TelegramService:
         log.info("telegram started mode=%s", self.mode)
 
     async def stop(self) -> None:
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
-            self._polling = None
+        await base.cancel(self._polling)
+        self._polling = None
         if self._batches:  # finish the updates already fetched (their replies included)
             _, late = await asyncio.wait(set(self._batches), timeout=STOP_GRACE_SECONDS)
             for task in late:

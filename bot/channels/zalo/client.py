@@ -55,6 +55,15 @@ class Retry:
     first_delay: float = BACKOFF_FIRST_SECONDS
     max_delay: float = BACKOFF_MAX_SECONDS
 
+    async def back_off(
+        self, logger: logging.Logger, what: str, why: object, attempt: int, delay: float
+    ) -> float:
+        """Log the failed attempt, wait `delay`; returns the next (doubled, capped) delay.
+        Shared by the Zalo and Zalo OA clients."""
+        logger.warning("%s: %s, retry %d/%d in %.1fs", what, why, attempt, self.attempts - 1, delay)
+        await asyncio.sleep(delay)
+        return min(delay * 2, self.max_delay)
+
 
 NO_RETRY = Retry(attempts=1)
 
@@ -138,16 +147,7 @@ class ZaloClient:
             except ZaloError as e:
                 if not e.retryable or attempt == retry.attempts:
                     raise
-                log.warning(
-                    "%s: %s, retry %d/%d in %.1fs",
-                    method,
-                    e.code or e.description,
-                    attempt,
-                    retry.attempts - 1,
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, retry.max_delay)
+                delay = await retry.back_off(log, method, e.code or e.description, attempt, delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, method: str, params: dict, timeout: float | None) -> Any:

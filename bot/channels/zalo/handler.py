@@ -13,11 +13,18 @@ Non-text events claim their key the same way before the friendly "text only" rep
 Every reply is recorded with the event before it is sent (bot.channels.base.answer).
 """
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
-from bot.channels.base import answer, answer_once
+from bot.channels.handling import (
+    answer,
+    answer_once,
+    content_key,
+    guarded,
+    id_of,
+    object_at,
+    update_key,
+)
 from bot.channels.zalo import texts
 from bot.channels.zalo.client import ZaloClient, ZaloError
 from bot.channels.zalo.constants import (
@@ -33,7 +40,6 @@ from bot.channels.zalo.constants import (
 )
 from bot.channels.zalo.render import render
 from bot.engine import Tutor
-from bot.failures import Unavailable
 from bot.messages import Inbound, Outbound
 from bot.outreach.replies import Sent
 
@@ -54,10 +60,6 @@ class Event:
     date: str = ""  # the platform's timestamp, when given (part of the content key)
 
 
-def _id(value: object) -> str:
-    return str(value).strip() if isinstance(value, str | int) else ""
-
-
 def parse_event(body: object) -> Event | None:
     """An event from a webhook body or a getUpdates result: `{"ok": true, "result": {...}}`
     or the flat `{"event_name": ..., "message": {...}}`. None when it has no chat."""
@@ -66,9 +68,8 @@ def parse_event(body: object) -> Event | None:
     if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
         return None
     msg = body["message"]
-    chat = msg.get("chat") if isinstance(msg.get("chat"), dict) else {}
-    sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
-    chat_id = _id(chat.get("id")) or _id(sender.get("id"))
+    chat, sender = object_at(msg, "chat"), object_at(msg, "from")
+    chat_id = id_of(chat.get("id")) or id_of(sender.get("id"))
     if not chat_id:
         return None
     text = msg.get("text") if isinstance(msg.get("text"), str) else None
@@ -80,21 +81,14 @@ def parse_event(body: object) -> Event | None:
     display = sender.get("display_name") or sender.get("first_name") or sender.get("name")
     return Event(
         name=name,
-        message_id=_id(msg.get("message_id")) or None,
+        message_id=id_of(msg.get("message_id")) or None,
         chat_id=chat_id,
         private=private,
         display_name=str(display)[:128] if display else None,
         from_bot=sender.get("is_bot") is True,
         text=text,
-        date=_id(msg.get("date") or body.get("timestamp")),
+        date=id_of(msg.get("date") or body.get("timestamp")),
     )
-
-
-def update_key(message_id: str | None) -> str | None:
-    """The de-duplication key: the message_id, hashed if longer than the column."""
-    if not message_id or len(message_id) <= MAX_ID_CHARS:
-        return message_id
-    return hashlib.sha256(message_id.encode()).hexdigest()[:MAX_ID_CHARS]
 
 
 def event_key(event: Event) -> tuple[str, float | None]:
@@ -103,9 +97,8 @@ def event_key(event: Event) -> tuple[str, float | None]:
     key = update_key(event.message_id)
     if key:
         return key, None
-    content = "\0".join((event.chat_id, event.name, event.text or "", event.date))
-    # "#": no message_id has it; no ":" so pruning treats it as an update id.
-    return "#" + hashlib.sha256(content.encode()).hexdigest()[:40], CONTENT_DEDUPE_WINDOW_SECONDS
+    content = content_key(event.chat_id, event.name, event.text or "", event.date)
+    return content, CONTENT_DEDUPE_WINDOW_SECONDS
 
 
 class EventHandler:
@@ -116,24 +109,22 @@ class EventHandler:
     async def handle(self, body: object) -> None:
         """Process one event. Raises Unavailable only (the database or the network is
         down: deliver it again); any other failure is logged and the next event runs."""
-        try:
-            event = parse_event(body)
-            if event is None:
-                log.warning("event without a chat ignored")
-            elif len(event.chat_id) > MAX_ID_CHARS:
-                log.warning("event with an over-long chat id ignored")
-            elif event.from_bot:
-                log.info("event from a bot ignored")
-            elif not event.private:
-                await self._group(event.chat_id)
-            elif event.name == EVENT_TEXT and event.text and event.text.strip():
-                await self._text(event)
-            else:
-                await self._non_text(event)
-        except Unavailable:
-            raise
-        except Exception:
-            log.exception("zalo event failed")
+        await guarded(self._event(body), log, "zalo event")
+
+    async def _event(self, body: object) -> None:
+        event = parse_event(body)
+        if event is None:
+            log.warning("event without a chat ignored")
+        elif len(event.chat_id) > MAX_ID_CHARS:
+            log.warning("event with an over-long chat id ignored")
+        elif event.from_bot:
+            log.info("event from a bot ignored")
+        elif not event.private:
+            await self._group(event.chat_id)
+        elif event.name == EVENT_TEXT and event.text and event.text.strip():
+            await self._text(event)
+        else:
+            await self._non_text(event)
 
     async def _text(self, event: Event) -> None:
         key, window = event_key(event)

@@ -9,14 +9,14 @@ words); the list of choices always stays with the last piece.
 import logging
 from dataclasses import dataclass
 
-from bot.channels.render import choice_block
+from bot.channels.render import choice_block, utf16_len
+from bot.channels.render import split_text as shared_split
 from bot.channels.zalo import texts
 from bot.channels.zalo.constants import MAX_CAPTION_CHARS, MAX_TEXT_CHARS
 from bot.messages import Outbound
 
 log = logging.getLogger("hocai.zalo")
 
-SEPARATORS = ("\n\n", "\n", " ")  # paragraph, then line, then word
 MIN_ROOM_FOR_TEXT = 200  # below this, a huge list of choices goes in pieces of its own
 
 
@@ -28,46 +28,12 @@ class Part:
     photo: str | None = None
 
 
-def zalo_len(text: str) -> int:
-    """Length as UTF-16 code units: never less than the characters Zalo counts, so a piece
-    within the limit by this measure is within it by any (an emoji counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
+zalo_len = utf16_len  # never less than the characters Zalo counts
 
 
 def split_text(text: str, limit: int = MAX_TEXT_CHARS) -> list[str]:
     """Non-empty pieces of at most `limit`, cut at paragraph breaks where possible."""
-    return [p.strip() for p in _split(text.strip(), limit, SEPARATORS) if p.strip()]
-
-
-def _split(text: str, limit: int, seps: tuple[str, ...]) -> list[str]:
-    if zalo_len(text) <= limit:
-        return [text]
-    if not seps:
-        return _hard_cut(text, limit)
-    sep, finer = seps[0], seps[1:]
-    pieces: list[str] = []
-    current = ""
-    for part in text.split(sep):
-        if zalo_len(part) > limit:
-            pieces += [current, *_split(part, limit, finer)]
-            current = ""
-        elif zalo_len(joined := f"{current}{sep}{part}" if current else part) <= limit:
-            current = joined
-        else:
-            pieces.append(current)
-            current = part
-    return [*pieces, current]
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    pieces, current, size = [], "", 0
-    for ch in text:
-        if size + zalo_len(ch) > limit:
-            pieces.append(current)
-            current, size = "", 0
-        current += ch
-        size += zalo_len(ch)
-    return [*pieces, current]
+    return shared_split(text, limit)
 
 
 def render_text(message: Outbound) -> list[str]:

@@ -2,11 +2,11 @@
 and as the outbox dispatcher sees it (bot.channels.base.Sender)."""
 
 import asyncio
-import contextlib
 import logging
 
 from fastapi import APIRouter
 
+from bot.channels import base
 from bot.channels.base import Delivery
 from bot.channels.inbox import Inbox
 from bot.channels.zalo.client import Retry, ZaloClient, ZaloError
@@ -117,10 +117,7 @@ class ZaloService:
             )
 
     async def stop(self) -> None:
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
-            self._polling = None
+        await base.cancel(self._polling)
+        self._polling = None
         await self.events.drain(STOP_GRACE_SECONDS)
         await self.client.close()

@@ -9,27 +9,20 @@ redelivery after a timeout finds its message_id taken and is dropped. The answer
 import logging
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 
-from bot.channels import base
+from bot.channels.base import secret_router
 from bot.channels.zalo.constants import CHANNEL, SECRET_HEADER, WEBHOOK_PATH
 
 log = logging.getLogger("hocai.zalo")
 
 
 def make_router(secret: str, handle: Callable[[dict], Awaitable[None]]) -> APIRouter:
-    expected = secret.encode()
-    router = APIRouter()
-
-    @router.post(WEBHOOK_PATH, include_in_schema=False)
-    async def zalo_webhook(request: Request) -> Response:
-        return await base.webhook(
-            request,
-            channel=CHANNEL,
-            header=SECRET_HEADER,
-            secret=expected,
-            handle=handle,  # raises Unavailable only
-            logger=log,
-        )
-
-    return router
+    return secret_router(
+        WEBHOOK_PATH,
+        channel=CHANNEL,
+        header=SECRET_HEADER,
+        secret=secret,
+        handle=handle,
+        logger=log,
+    )

@@ -10,7 +10,6 @@ Tokens and secrets travel in headers and bodies, never in a URL, and nothing her
 them or an httpx exception's text (only its type).
 """
 
-import asyncio
 import logging
 import mimetypes
 from collections.abc import Awaitable, Callable
@@ -187,16 +186,8 @@ class OAClient:
                     self._mark_unhealthy(e)
                 if not e.retryable or attempt >= retry.attempts:
                     raise
-                log.warning(
-                    "%s: %s, retry %d/%d in %.1fs",
-                    path,
-                    e.code if e.code is not None else e.description,
-                    attempt,
-                    retry.attempts - 1,
-                    delay,
-                )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, retry.max_delay)
+                why = e.code if e.code is not None else e.description
+                delay = await retry.back_off(log, path, why, attempt, delay)
 
     def _mark_unhealthy(self, e: OAError) -> None:
         if self.healthy:

@@ -12,12 +12,19 @@ the database; non-text events claim their msg_id the same way (bot.channels.base
 before it is sent (bot.channels.base.answer).
 """
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
-from bot.channels.base import answer, answer_once
-from bot.channels.zalo.handler import update_key
+from bot.channels.handling import (
+    answer,
+    answer_once,
+    content_key,
+    guarded,
+    id_of,
+    mark_unreachable,
+    object_at,
+    update_key,
+)
 from bot.channels.zalo_oa import texts
 from bot.channels.zalo_oa.client import OAError
 from bot.channels.zalo_oa.constants import (
@@ -33,10 +40,8 @@ from bot.channels.zalo_oa.constants import (
 )
 from bot.channels.zalo_oa.sender import OASender
 from bot.engine import Tutor
-from bot.failures import Unavailable
 from bot.messages import Inbound, Outbound
 from bot.outreach.replies import Sent
-from storage.repository import Repository
 
 log = logging.getLogger("hocai.zalo_oa")
 
@@ -50,26 +55,21 @@ class Event:
     timestamp: str
 
 
-def _id(value: object) -> str:
-    return str(value).strip() if isinstance(value, str | int) else ""
-
-
 def parse_event(body: object) -> Event | None:
     """None when it names no event or no user."""
     if not isinstance(body, dict) or not isinstance(body.get("event_name"), str):
         return None
     name = body["event_name"]
-    sender = body.get("sender") if isinstance(body.get("sender"), dict) else {}
-    follower = body.get("follower") if isinstance(body.get("follower"), dict) else {}
-    user_id = _id(sender.get("id")) or _id(follower.get("id"))
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    sender, follower = object_at(body, "sender"), object_at(body, "follower")
+    user_id = id_of(sender.get("id")) or id_of(follower.get("id"))
+    message = object_at(body, "message")
     text = message.get("text") if isinstance(message.get("text"), str) else None
     return Event(
         name=name,
         user_id=user_id,
-        msg_id=_id(message.get("msg_id")) or None,
+        msg_id=id_of(message.get("msg_id")) or None,
         text=text,
-        timestamp=_id(body.get("timestamp")),
+        timestamp=id_of(body.get("timestamp")),
     )
 
 
@@ -81,31 +81,27 @@ class EventHandler:
     async def handle(self, body: object) -> None:
         """Process one event. Raises Unavailable only (the database or the network is
         down: Zalo should deliver it again); any other failure is logged."""
-        try:
-            event = parse_event(body)
-            if event is None:
-                log.warning("webhook body without an event ignored")
-            elif event.name.startswith(ANONYMOUS_PREFIX):
-                log.info("anonymous message ignored")
-            elif not event.user_id or len(event.user_id) > MAX_ID_CHARS:
-                log.info("event %s without a usable user id ignored", event.name[:40])
-            elif event.name == EVENT_TEXT and event.text and event.text.strip():
-                await self._text(event)
-            elif event.name == EVENT_FOLLOW:
-                key = update_key(f"follow:{event.timestamp}:{event.user_id}")
-                await self._engine(
-                    event.user_id, Inbound(CHANNEL, event.user_id, "/start", None, key)
-                )
-            elif event.name == EVENT_UNFOLLOW:
-                await self._unfollow(event.user_id)
-            elif event.name.startswith(USER_EVENT_PREFIX):
-                await self._non_text(event)
-            else:  # oa_send_*, user_seen_message, ...: nothing to answer
-                log.debug("event %s ignored", event.name[:40])
-        except Unavailable:
-            raise
-        except Exception:
-            log.exception("zalo oa event failed")
+        await guarded(self._event(body), log, "zalo oa event")
+
+    async def _event(self, body: object) -> None:
+        event = parse_event(body)
+        if event is None:
+            log.warning("webhook body without an event ignored")
+        elif event.name.startswith(ANONYMOUS_PREFIX):
+            log.info("anonymous message ignored")
+        elif not event.user_id or len(event.user_id) > MAX_ID_CHARS:
+            log.info("event %s without a usable user id ignored", event.name[:40])
+        elif event.name == EVENT_TEXT and event.text and event.text.strip():
+            await self._text(event)
+        elif event.name == EVENT_FOLLOW:
+            key = update_key(f"follow:{event.timestamp}:{event.user_id}")
+            await self._engine(event.user_id, Inbound(CHANNEL, event.user_id, "/start", None, key))
+        elif event.name == EVENT_UNFOLLOW:
+            await self._unfollow(event.user_id)
+        elif event.name.startswith(USER_EVENT_PREFIX):
+            await self._non_text(event)
+        else:  # oa_send_*, user_seen_message, ...: nothing to answer
+            log.debug("event %s ignored", event.name[:40])
 
     async def _text(self, event: Event) -> None:
         text = event.text or ""
@@ -129,9 +125,8 @@ class EventHandler:
         await answer_once(self.tutor, CHANNEL, key, CHANNEL, event.user_id, reply, send)
 
     async def _unfollow(self, user_id: str) -> None:
-        async with self.tutor.sessions() as session, session.begin():
-            if await Repository(session).mark_unreachable(CHANNEL, user_id):
-                log.info("a learner unfollowed the OA: marked unreachable")
+        if await mark_unreachable(self.tutor.sessions, CHANNEL, user_id):
+            log.info("a learner unfollowed the OA: marked unreachable")
 
     async def send(self, user_id: str, replies: list[Outbound]) -> Sent:
         """Send the replies in order. A failure after the client's retries ends this
@@ -154,10 +149,4 @@ class EventHandler:
 def event_key(event: Event) -> str:
     """The de-duplication key: the msg_id, or without one (follow, some user events) a
     hash of what Zalo signed: the event, the user and the timestamp."""
-    return (
-        update_key(event.msg_id)
-        or "#"
-        + hashlib.sha256(f"{event.name}\0{event.user_id}\0{event.timestamp}".encode()).hexdigest()[
-            :40
-        ]
-    )
+    return update_key(event.msg_id) or content_key(event.name, event.user_id, event.timestamp)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Delivery
@@ -29,7 +28,7 @@ from bot.channels.zalo_oa.constants import (
 )
 from bot.channels.zalo_oa.render import Part, render
 from bot.messages import Outbound
-from storage.models import Learner
+from storage.repository import Repository
 from storage.types import utcnow
 
 log = logging.getLogger("hocai.zalo_oa")
@@ -85,13 +84,7 @@ class OASender:
 
     async def in_window(self, user_id: str) -> bool:
         async with self.sessions() as session:
-            last = (
-                await session.execute(
-                    select(Learner.last_active_at).where(
-                        Learner.channel == CHANNEL, Learner.channel_user_id == user_id
-                    )
-                )
-            ).scalar_one_or_none()
+            last = await Repository(session).last_active_at(CHANNEL, user_id)
         return last is not None and last + WINDOW - WINDOW_MARGIN > self.clock()
 
     async def deliver(self, user_id: str, messages: list[Outbound]) -> Delivery:
