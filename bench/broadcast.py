@@ -35,6 +35,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import PgWatcher  # noqa: E402
+
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hocai_bench_broadcast"
 PLATFORM_MARGIN = 1.25  # the platform's limit over ours: Telegram's 30 over our 25
 SORT = os.environ.get("BENCH_PROFILE_SORT", "tottime")
@@ -114,20 +118,6 @@ class StandIn:
         self.proc.wait(10)
 
 
-def postgres_cpu() -> float:
-    """CPU seconds of all postgres processes on this machine (0 if none are visible)."""
-    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
-    for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text()
-        except OSError:
-            continue
-        if "(postgres)" in stat:
-            fields = stat.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 async def fresh_database(url: str) -> None:
     import asyncpg
     from sqlalchemy.engine import make_url
@@ -184,8 +174,28 @@ async def seed(sessions, n: int) -> float:
     return time.monotonic() - started
 
 
-async def one_run(sessions, catalog, service, standin, n, rate, concurrency, profile):
-    """Queue one broadcast to everyone, send it at `rate` (0: uncapped); the numbers."""
+class _FirstOnly:
+    """The sender, which calls enough() once `first` messages have been sent: measures
+    the start of a broadcast too long to send in full (--first)."""
+
+    def __init__(self, inner, first: int):
+        self.inner, self.first, self.count = inner, first, 0
+        self.enough = lambda: None
+
+    async def deliver(self, user_id, messages):
+        result = await self.inner.deliver(user_id, messages)
+        self.count += 1
+        if self.count >= self.first:
+            self.enough()
+        return result
+
+
+async def one_run(
+    sessions, catalog, service, standin, n, rate, concurrency, profile, url, processes=1, first=0
+):
+    """Queue one broadcast to everyone, send it at `rate` (0: uncapped) with `processes`
+    dispatcher processes (uncapped only: each process has its own rate limiter); the
+    numbers."""
     from bot.admin.roles import PROVINCE, Principal, Role
     from bot.outreach import broadcasts
     from bot.outreach.dispatcher import Dispatcher
@@ -205,24 +215,38 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
     assert queued == n, (queued, n)
 
     standin.send(f"limit {int(rate * PLATFORM_MARGIN) if rate else 0}")
+    sender = service if not first else _FirstOnly(service, first)
     dispatcher = Dispatcher(
-        sessions, {"telegram": service}, {"telegram": rate}, concurrency=concurrency
+        sessions, {"telegram": sender}, {"telegram": rate}, concurrency=concurrency
     )
+    if first:
+        sender.enough = dispatcher.stop
     timer = time.process_time if PROFILE_CLOCK == "cpu" else time.perf_counter
     prof = cProfile.Profile(timer) if profile else None
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    standin_cpu0, pg_cpu0 = standin.send("stats")["cpu"], postgres_cpu()
+    standin_cpu0 = standin.send("stats")["cpu"]
+    # The benchmark database's own server processes (not the machine's other databases).
+    watcher = PgWatcher(url, interval=1.0) if url.startswith("postgresql") else None
+    if watcher:
+        await watcher.start()
     started = time.monotonic()
-    if prof:
-        prof.enable()
-    while await dispatcher.run_once(follow=True):  # as Dispatcher.run() in the worker
-        pass
-    if prof:
-        prof.disable()
+    if processes > 1:
+        started, children_cpu = await run_processes(processes, url, standin.url, concurrency)
+        user, system = sum(c[0] for c in children_cpu), sum(c[1] for c in children_cpu)
+    else:
+        if prof:
+            prof.enable()
+        # As Dispatcher.run() in the worker, until nothing is due (or --first are sent).
+        while not dispatcher.stopping.is_set() and await dispatcher.run_once(follow=True):
+            pass
+        if prof:
+            prof.disable()
     send_s = time.monotonic() - started
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    pg_cpu = postgres_cpu() - pg_cpu0
-    dispatcher_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    pg_cpu = await watcher.stop() if watcher else 0.0
+    if processes <= 1:
+        user, system = cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime
+    dispatcher_cpu = user + system
     await broadcasts.tick(sessions, catalog, utcnow())  # finish: counts, report row
     stats = standin.send("stats")
     async with sessions() as s:
@@ -230,9 +254,11 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
 
         done = await s.get(Broadcast, bc.id)
     span = (stats["last"] - stats["first"]) or send_s
+    sent = stats["ok"] or 1  # CPU per message sent (all of them, or the first ones)
     result = {
         "rate_limit": rate or "uncapped",
         "recipients": n,
+        "sent": stats["ok"],
         "queue_seconds": round(queue_s, 2),
         "queue_rows_per_s": round(n / queue_s),
         "send_seconds": round(send_s, 2),
@@ -244,11 +270,14 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
         "status_429": stats["status_429"],
         "other_errors": stats["other_errors"],
         "busiest_second": stats["busiest_second"],
-        "dispatcher_cpu_ms_per_msg": round(dispatcher_cpu / n * 1000, 3),
+        "dispatcher_processes": processes,
+        "dispatcher_cpu_ms_per_msg": round(dispatcher_cpu / sent * 1000, 3),
+        "postgres_cpu_ms_per_msg": round(pg_cpu / sent * 1000, 3),
+        "stand_in_cpu_ms_per_msg": round((stats["cpu"] - standin_cpu0) / sent * 1000, 3),
         "cpu_seconds": {
             "dispatcher": round(dispatcher_cpu, 1),
-            "dispatcher_user": round(cpu1.ru_utime - cpu0.ru_utime, 1),
-            "dispatcher_system": round(cpu1.ru_stime - cpu0.ru_stime, 1),  # the kernel's
+            "dispatcher_user": round(user, 1),
+            "dispatcher_system": round(system, 1),  # the kernel's
             "stand_in": round(stats["cpu"] - standin_cpu0, 1),
             "postgres": round(pg_cpu, 1),
         },
@@ -261,6 +290,64 @@ async def one_run(sessions, catalog, service, standin, n, rate, concurrency, pro
         pstats.Stats(prof, stream=out).sort_stats(SORT).print_stats(30)
         result["profile_top"] = out.getvalue()
     return result
+
+
+def _child(url: str, api: str, concurrency: int, ready, go, out) -> None:
+    """One more dispatcher process, as a second `hocai worker` would run one: sends until
+    nothing is due, then reports its CPU seconds (user, system) on `out`."""
+    asyncio.run(_child_async(url, api, concurrency, ready, go, out))
+
+
+async def _child_async(url: str, api: str, concurrency: int, ready, go, out) -> None:
+    from bot.channels.telegram.service import TelegramService
+    from bot.config import LESSONS_DIR, Settings
+    from bot.engine import Tutor
+    from bot.outreach.dispatcher import Dispatcher
+    from lessons.loader import load_or_raise
+    from storage import db
+    from tests.standins.telegram_api import TOKEN
+
+    engine = db.make_engine(url)
+    sessions = db.make_sessionmaker(engine)
+    settings = Settings(
+        _env_file=None, telegram_bot_token=TOKEN, telegram_api_base=api, telegram_mode="polling"
+    )
+    service = TelegramService(settings, Tutor(sessions, load_or_raise(LESSONS_DIR)))
+    dispatcher = Dispatcher(
+        sessions, {"telegram": service}, {"telegram": 0}, concurrency=concurrency
+    )
+    ready.set()
+    await asyncio.get_running_loop().run_in_executor(None, go.wait)
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    while await dispatcher.run_once(follow=True):
+        pass
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    await service.stop()
+    await engine.dispose()
+    out.send((cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime))
+
+
+async def run_processes(k: int, url: str, api: str, concurrency: int) -> tuple[float, list]:
+    """Send with k dispatcher processes started together: when they were let go
+    (time.monotonic(); their start-up is not send time), and their CPU (user, system)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    go, children = ctx.Event(), []
+    for _ in range(k):
+        ready, (mine, theirs) = ctx.Event(), ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_child, args=(url, api, concurrency, ready, go, theirs))
+        proc.start()
+        children.append((proc, ready, mine))
+    loop = asyncio.get_running_loop()
+    for _, ready, _ in children:  # started and connected: not counted in the send time
+        await loop.run_in_executor(None, ready.wait)
+    go.set()
+    started = time.monotonic()
+    cpu = [await loop.run_in_executor(None, mine.recv) for _, _, mine in children]
+    for proc, _, _ in children:
+        proc.join()
+    return started, cpu
 
 
 async def main_async(args) -> dict:
@@ -306,6 +393,9 @@ async def main_async(args) -> dict:
                 rate,
                 args.concurrency,
                 args.profile and rate == 0,
+                args.database_url,
+                args.dispatchers if rate == 0 else 1,
+                args.first,
             )
             runs.append(r)
             print(json.dumps({k: v for k, v in r.items() if k != "profile_top"}), file=sys.stderr)
@@ -410,6 +500,19 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=500, help="L: the capped run's msg/s")
     p.add_argument("--concurrency", type=int, default=32, help="dispatcher sends in flight")
     p.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    p.add_argument(
+        "--dispatchers",
+        type=int,
+        default=1,
+        help="dispatcher processes for the uncapped run (each with --concurrency sends)",
+    )
+    p.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        metavar="N",
+        help="stop after the first N messages (one dispatcher process): a 1M-recipient start",
+    )
     p.add_argument("--skip-uncapped", action="store_true")
     p.add_argument("--skip-capped", action="store_true")
     p.add_argument("--profile", action="store_true", help="cProfile the uncapped run")
@@ -459,7 +562,7 @@ def main() -> None:
         print(
             f"| {r['rate_limit']} | {r['recipients']:,} | {r['queue_seconds']} | "
             f"{r['send_seconds']} | {r['msg_per_s']:,} | {r['dispatcher_cpu_ms_per_msg']} | "
-            f"{r['delivered']:,} | {r['status_429']} | {r['busiest_second']} | "
+            f"{r['delivered'] or 0:,} | {r['status_429']} | {r['busiest_second']} | "
             f"{r['load_average']:.1f} |"
         )
         if r.get("profile_top"):

@@ -261,7 +261,24 @@ class OutboxMessage(TableModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+    # The dispatcher's claims (migration 0014): partial indexes hold only the rows a
+    # claim may take, in the order it takes them, so a claim reads its batch and no more
+    # however many rows wait, and a sent row leaves them.
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_pending",
+            "next_attempt_at",
+            "id",
+            postgresql_where=sa.text("status = 'pending'"),
+            sqlite_where=sa.text("status = 'pending'"),
+        ),
+        sa.Index(
+            "ix_outbox_sending",
+            "claimed_until",
+            postgresql_where=sa.text("status = 'sending'"),
+            sqlite_where=sa.text("status = 'sending'"),
+        ),
+    )
 
     id: Col[int | None] = Field(default=None, primary_key=True)
     dedup_key: Col[str] = Field(max_length=96, unique=True)

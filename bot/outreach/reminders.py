@@ -9,10 +9,11 @@ Postgres hands each a disjoint set of learners (SKIP LOCKED) and the outbox dedu
 
 A tick is set-based (docs/PERFORMANCE.md, "Reminder due-scan"): one query claims the
 batch with what the reminders need (completed lessons, due reviews), one statement moves
-every claimed learner on, one statement queues the reminders. Learners in the same place
-(group, next lesson, streak, reviews) get the same text, so it is built once per tick.
+every claimed learner on and queues the reminders (Postgres; elsewhere two). Learners in
+the same place (group, next lesson, streak, reviews) get the same text, built once a tick.
 """
 
+import json
 from datetime import datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from bot.outreach import outbox, schedule
 from lessons.loader import Catalog
 from lessons.schema import Lesson
 from storage.models import Learner, LearnerStatus, LessonProgress, ReminderDue, ReviewItem
+from storage.types import UTCDateTime
 
 DAILY_LIMIT = 3  # ignored daily reminders before backing off to weekly
 WEEKLY_LIMIT = 6  # ignored reminders in all before stopping (3 daily + 3 weekly)
@@ -197,8 +199,9 @@ class _Planner:
             )
         return f"rem:{due.id}:{self._minutes[slot]}"
 
-    def decide(self, due: _Due) -> tuple[_Change, dict | None]:
-        """The learner's new state, and the outbox row to queue (None: nothing to send)."""
+    def decide(self, due: _Due) -> tuple[_Change, tuple[list[dict], str] | None]:
+        """The learner's new state, and the reminder to queue: its encoded messages and
+        dedup key (None: nothing to send)."""
         slot, now = due.next_reminder_at, self.now
         ignored, weekly = due.reminders_ignored, due.reminder_weekly
         send = (
@@ -209,10 +212,8 @@ class _Planner:
         )
         queued = None
         if send:
-            key, user = self.dedup_key(due), due.channel_user_id
-            queued = outbox.row(key, due.channel, user, [], kind="reminder", now=now)
             # Already encoded, and shared with the learners who get the same reminder.
-            queued.update(learner_id=due.id, messages=self.body(due))
+            queued = self.body(due), self.dedup_key(due)
             ignored += 1
             weekly = ignored >= DAILY_LIMIT
         status, next_at = ACTIVE, None
@@ -225,38 +226,91 @@ class _Planner:
 
 # --- writing ------------------------------------------------------------------------------
 
-# Postgres: the whole batch in one UPDATE, its new values passed as arrays (one row each
-# from unnest), rather than one UPDATE per learner.
-_PG_UPDATE = text(
+# Postgres: one statement moves every claimed learner on and queues their reminders,
+# its values passed as arrays (one row each from unnest). The outbox row's columns that
+# the learner row or the tick already has are not sent again (channel, chat id, kind,
+# times), and each distinct reminder is sent once and named by its position, so a tick
+# sends 7 arrays instead of 16 (asyncpg checks every element it encodes). The statement
+# triggers on learner (migration 0013) move the schedule rows at the end of it.
+_PG_WRITE = text(
     """
-    UPDATE learner SET
-        reminders_ignored = v.reminders_ignored,
-        reminder_weekly = v.reminder_weekly,
-        status = v.status,
-        next_reminder_at = v.next_reminder_at
-    FROM unnest(
-        CAST(:id AS integer[]),
-        CAST(:reminders_ignored AS integer[]),
-        CAST(:reminder_weekly AS boolean[]),
-        CAST(:status AS text[]),
-        CAST(:next_reminder_at AS timestamptz[])
-    ) AS v(id, reminders_ignored, reminder_weekly, status, next_reminder_at)
-    WHERE learner.id = v.id
+    WITH v AS (
+        SELECT * FROM unnest(
+            CAST(:id AS integer[]),
+            CAST(:reminders_ignored AS integer[]),
+            CAST(:reminder_weekly AS boolean[]),
+            CAST(:status AS text[]),
+            CAST(:next_reminder_at AS timestamptz[]),
+            CAST(:message_no AS integer[]),
+            CAST(:dedup_key AS text[])
+        ) WITH ORDINALITY AS v(id, reminders_ignored, reminder_weekly, status,
+            next_reminder_at, message_no, dedup_key, n)
+    ), moved AS (
+        UPDATE learner SET
+            reminders_ignored = v.reminders_ignored,
+            reminder_weekly = v.reminder_weekly,
+            status = v.status,
+            next_reminder_at = v.next_reminder_at
+        FROM v
+        WHERE learner.id = v.id
+        RETURNING learner.id, learner.channel, learner.channel_user_id
+    )
+    INSERT INTO outbox (dedup_key, channel, user_id, learner_id, kind, messages, status,
+        attempts, next_attempt_at, created_at)
+    SELECT v.dedup_key, m.channel, m.channel_user_id, v.id, 'reminder',
+        (CAST(:messages AS json[]))[v.message_no], 'pending', 0,
+        CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM v JOIN moved m ON m.id = v.id
+    WHERE v.message_no IS NOT NULL
+    ORDER BY v.n  -- the claim's order, oldest slot first
+    ON CONFLICT (dedup_key) DO NOTHING
     """
-)
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
-async def _update_learners(session: AsyncSession, changes: list[_Change]) -> None:
-    if session.bind.dialect.name == "postgresql":
-        # One array per column: the i-th elements are the i-th learner's new values.
-        columns = {name: [c[i] for c in changes] for i, name in enumerate(_Change._fields)}
-        await session.execute(_PG_UPDATE, columns)
-        return
-    # Elsewhere (SQLite): one UPDATE by primary key, executed for each learner.
+async def _write_pg(
+    session: AsyncSession, changes: list[_Change], queued: list, now: datetime
+) -> int:
+    """Move the learners on and queue their reminders (queued[i]: the i-th learner's,
+    or None); returns how many reminders were new."""
+    params = {name: [c[i] for c in changes] for i, name in enumerate(_Change._fields)}
+    messages: list[str] = []
+    numbers: dict[int, int] = {}  # id() of an encoded reminder -> its position, from 1
+    message_no, dedup_keys = [], []
+    for reminder in queued:
+        if reminder is None:
+            message_no.append(None)
+            dedup_keys.append(None)
+            continue
+        body, key = reminder
+        if id(body) not in numbers:  # the planner's cache keeps every body alive
+            messages.append(json.dumps(body))
+            numbers[id(body)] = len(messages)
+        message_no.append(numbers[id(body)])
+        dedup_keys.append(key)
+    params |= {"message_no": message_no, "dedup_key": dedup_keys, "messages": messages}
+    result = await session.execute(_PG_WRITE, params | {"now": now})
+    return result.rowcount
+
+
+async def _write_other(
+    session: AsyncSession, claimed: list[_Due], changes: list[_Change], queued: list, now
+) -> int:
+    """Elsewhere (SQLite): one UPDATE by primary key, executed for each learner, and the
+    reminders through the outbox."""
     t = Learner.__table__
     stmt = update(t).where(t.c.id == bindparam("learner_id"))
     names = ("learner_id", *_Change._fields[1:])  # the SET columns follow these keys
     await session.execute(stmt, [dict(zip(names, c, strict=True)) for c in changes])
+    rows = []
+    for due, reminder in zip(claimed, queued, strict=True):
+        if reminder is not None:
+            row = outbox.row(
+                reminder[1], due.channel, due.channel_user_id, [], kind="reminder", now=now
+            )
+            row.update(learner_id=due.id, messages=reminder[0])
+            rows.append(row)
+    return await outbox.enqueue_many(session, rows)
 
 
 # --- the tick -----------------------------------------------------------------------------
@@ -292,14 +346,16 @@ async def tick_batch(
         if not claimed:
             return Batch(0, 0)
         planner = _Planner(catalog, now, tz, quiet)
-        changes, rows = [], []
-        for learner in claimed:
-            # A NamedTuple, not the Row: a Row's attribute access is slow (~1 µs).
-            change, row = planner.decide(_Due._make(learner))
+        # NamedTuples, not the Rows: a Row's attribute access is slow (~1 µs).
+        dues = [_Due._make(learner) for learner in claimed]
+        changes, queued = [], []
+        for due in dues:
+            change, reminder = planner.decide(due)
             changes.append(change)
-            if row is not None:
-                rows.append(row)
-        await _update_learners(session, changes)
-        queued = await outbox.enqueue_many(session, rows)
-    metrics.REMINDERS_QUEUED.inc(queued)  # counted once the transaction has committed
-    return Batch(len(claimed), queued)
+            queued.append(reminder)
+        if session.bind.dialect.name == "postgresql":
+            new = await _write_pg(session, changes, queued, now)
+        else:
+            new = await _write_other(session, dues, changes, queued, now)
+    metrics.REMINDERS_QUEUED.inc(new)  # counted once the transaction has committed
+    return Batch(len(claimed), new)
