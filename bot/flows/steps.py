@@ -30,6 +30,7 @@ def card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
 def question(ctx: Context, lesson: Lesson) -> Outbound:
     d = ctx.data
     q = lesson.question(d["qs"][d["q"]])
+    assert q is not None  # the learner's questions were drawn from this lesson's quiz
     return question_message(
         q,
         d["order"][d["q"]],
