@@ -90,7 +90,7 @@ async def start(ctx: Context) -> list[Outbound]:
     if not drawn:
         return [Outbound(texts.NOT_READY, (TO_MENU,))]
     exam = Assessment(
-        learner_id=ctx.learner.id,
+        learner_id=ctx.learner_id,
         track=_track(ctx),
         questions=[[lid, q.id, shuffled_options(ctx, q), BANK] for lid, q in drawn],
         total=len(drawn),

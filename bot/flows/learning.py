@@ -20,7 +20,7 @@ BAR_CELLS = 5
 
 
 async def open_lesson(ctx: Context, lesson: Lesson) -> list[Outbound]:
-    await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)  # marks it started
+    await ctx.repo.lesson_progress(ctx.learner_id, lesson.id)  # marks it started
     ctx.goto(State.lesson, lesson=lesson.id, card=0)
     return [card(ctx, lesson, 0)]
 
@@ -45,7 +45,7 @@ async def next_card(ctx: Context) -> list[Outbound]:
 
 
 async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
-    progress = await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)
+    progress = await ctx.repo.lesson_progress(ctx.learner_id, lesson.id)
     progress.attempts += 1
     drawn = ctx.rng.sample(lesson.quiz, min(QUIZ_DRAW, len(lesson.quiz)))
     ctx.goto(
@@ -77,7 +77,7 @@ async def answer(ctx: Context) -> list[Outbound]:
     correct, feedback = verdict(q, d["order"][d["q"]], chosen)
     await ctx.repo.record_answer(
         QuizAnswer(
-            learner_id=ctx.learner.id,
+            learner_id=ctx.learner_id,
             lesson_id=lesson.id,
             question_id=q.id,
             attempt=d["attempt"],
@@ -99,11 +99,11 @@ async def answer(ctx: Context) -> list[Outbound]:
 
 
 async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound:
-    correct, answered = await ctx.repo.attempt_score(ctx.learner.id, lesson.id, attempt)
-    progress = await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)
+    correct, answered = await ctx.repo.attempt_score(ctx.learner_id, lesson.id, attempt)
+    progress = await ctx.repo.lesson_progress(ctx.learner_id, lesson.id)
     if progress.completed_at is None:
         progress.completed_at = ctx.now
-        done = await ctx.repo.progress(ctx.learner.id)
+        done = await ctx.repo.progress(ctx.learner_id)
         completed = {lid for lid, p in done.items() if p.completed_at}
         milestones.on_lesson(ctx.learner, ctx.catalog, completed, ctx.now)
     progress.score, progress.total = correct, answered
@@ -128,12 +128,12 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     if nxt:
         label = texts.next_lesson(ctx.catalog.position(nxt.id), nxt.title)
         choices.insert(0, Choice(label, A.make(A.LESSON, nxt.id)))
-    elif not await ctx.repo.best_passed_assessment(ctx.learner.id):
+    elif not await ctx.repo.best_passed_assessment(ctx.learner_id):
         text += texts.TRACK_DONE
         choices.insert(0, Choice(shared.EXAM, A.EXAM))
     if (
         ctx.learner.reminder_time is None
-        and len(await ctx.repo.completed_lessons(ctx.learner.id)) == 1
+        and len(await ctx.repo.completed_lessons(ctx.learner_id)) == 1
     ):
         text += texts.OFFER_REMINDER
         choices.insert(choices.index(progress_choice), Choice(texts.SET_REMINDER, A.REMIND))
@@ -147,7 +147,7 @@ async def show_missed(ctx: Context) -> list[Outbound]:
     lesson = ctx.catalog.lessons.get(lesson_id)
     if lesson is None or not attempt.isdigit() or ctx.learner.state in IN_LESSON:
         return refuse(ctx)
-    answers = await ctx.repo.attempt_answers(ctx.learner.id, lesson.id, int(attempt))
+    answers = await ctx.repo.attempt_answers(ctx.learner_id, lesson.id, int(attempt))
     missed = [
         (a, q)
         for a in answers
@@ -182,7 +182,7 @@ async def show_missed(ctx: Context) -> list[Outbound]:
 
 
 async def next_lesson(ctx: Context) -> Lesson | None:
-    done = {lid for lid, p in (await ctx.repo.progress(ctx.learner.id)).items() if p.completed_at}
+    done = {lid for lid, p in (await ctx.repo.progress(ctx.learner_id)).items() if p.completed_at}
     track = ctx.catalog.track(ctx.learner.group_code)
     return next((lesson for lesson in track if lesson.id not in done), None)
 
@@ -192,7 +192,7 @@ async def continue_learning(ctx: Context) -> list[Outbound]:
     if ctx.learner.state in IN_LESSON:
         return current_step(ctx)
     skip_review = bool(ctx.action and ctx.action.args == ("new",))
-    due = 0 if skip_review else await ctx.repo.count_due_reviews(ctx.learner.id, ctx.now)
+    due = 0 if skip_review else await ctx.repo.count_due_reviews(ctx.learner_id, ctx.now)
     if due:
         return [
             Outbound(
@@ -224,7 +224,7 @@ async def choose_lesson(ctx: Context) -> list[Outbound]:
     if act and act.verb == A.LESSON:
         lesson = ctx.catalog.lessons.get(act.args[0]) if act.args else None
         return await open_lesson(ctx, lesson) if lesson else refuse(ctx)
-    progress = await ctx.repo.progress(ctx.learner.id)
+    progress = await ctx.repo.progress(ctx.learner_id)
     if act and act.verb == A.MODULE:
         mod = ctx.catalog.module(act.args[0]) if act.args else None
         if mod is None:
@@ -259,7 +259,7 @@ def bar(done: int, total: int) -> str:
 
 
 async def show_progress(ctx: Context) -> list[Outbound]:
-    progress = await ctx.repo.progress(ctx.learner.id)
+    progress = await ctx.repo.progress(ctx.learner_id)
     lines = [texts.PROGRESS_HEAD]
     done_all = total_all = 0
     for mod in ctx.catalog.modules_for(ctx.learner.group_code):
@@ -283,7 +283,7 @@ async def show_progress(ctx: Context) -> list[Outbound]:
     streak = review.current_streak(ctx)
     if streak:
         lines.append(texts.streak(streak))
-    passed = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    passed = await ctx.repo.best_passed_assessment(ctx.learner_id)
     if passed:
         lines.append(texts.passed(passed.score, passed.total))
     rank = await _commune_rank(ctx)

@@ -48,11 +48,11 @@ def current_streak(ctx: Context) -> int:
 
 async def wrong_answer(ctx: Context, lesson_id: str, question_id: str) -> None:
     """Queue a question answered wrong in a lesson quiz for review tomorrow."""
-    item = await ctx.repo.review_item(ctx.learner.id, lesson_id, question_id)
+    item = await ctx.repo.review_item(ctx.learner_id, lesson_id, question_id)
     if item is None:
         await ctx.repo.add(
             ReviewItem(
-                learner_id=ctx.learner.id,
+                learner_id=ctx.learner_id,
                 lesson_id=lesson_id,
                 question_id=question_id,
                 box=1,
@@ -64,7 +64,7 @@ async def wrong_answer(ctx: Context, lesson_id: str, question_id: str) -> None:
 
 
 async def start(ctx: Context) -> list[Outbound]:
-    due = await ctx.repo.due_reviews(ctx.learner.id, ctx.now, SESSION_SIZE)
+    due = await ctx.repo.due_reviews(ctx.learner_id, ctx.now, SESSION_SIZE)
     due = [i for i in due if _question(ctx, i) is not None]  # skip removed content
     if not due:
         return [Outbound(texts.NOTHING_DUE, (TO_MENU,))]
