@@ -91,7 +91,7 @@ def _rank_line(board: Board, scope: Scope, units: dict[int, Unit]) -> str | None
 
 def _where(scope: Scope, units: dict[int, Unit]) -> str:
     if scope.kind == "commune":
-        c = communes.by_code().get(scope.commune) if scope.commune is not None else None
+        c = communes.lookup(scope.commune)
         return c.name if c else f"xã/phường {scope.commune}"
     if scope.kind == "unit":
         return units[scope.unit_id].name if scope.unit_id in units else "đơn vị của bạn"
