@@ -168,7 +168,7 @@ def current_step(ctx: Context, exam: Assessment) -> list[Outbound]:
 
 
 async def answer(ctx: Context) -> list[Outbound]:
-    aid, pos, opt = ctx.action.args
+    aid, pos, opt = ctx.args
     d = ctx.data
     exam = await ctx.repo.assessment(d.get("aid", -1)) if ctx.learner.state == State.exam else None
     if exam is None or str(exam.id) != aid or str(d["pos"]) != pos or not opt.isdigit():

@@ -72,8 +72,7 @@ async def on_text(ctx: Context) -> list[Outbound]:
 
 
 async def act(ctx: Context) -> list[Outbound]:
-    assert ctx.action is not None  # the engine routes only an action here
-    args = ctx.action.args
+    args = ctx.args
     if not args:
         return await resend(ctx)
     if args == ("ok",) and ctx.learner.state == State.cert_name and ctx.data.get("name"):

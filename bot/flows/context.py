@@ -36,6 +36,12 @@ class Context:
         return stored_id(self.learner)
 
     @property
+    def args(self) -> tuple[str, ...]:
+        """The arguments of the action at hand: its handlers run only with one."""
+        assert self.action is not None
+        return self.action.args
+
+    @property
     def data(self) -> dict:
         return self.learner.state_data or {}
 

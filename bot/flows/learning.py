@@ -8,7 +8,7 @@ from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.quiz import shuffled_options, verdict
 from bot.flows.states import IN_LESSON, State
-from bot.flows.steps import card, current_step, question, refuse
+from bot.flows.steps import card, current_step, question, quiz_question, refuse
 from bot.flows.texts import common as shared
 from bot.flows.texts import learning as texts
 from bot.messages import Choice, Outbound
@@ -26,7 +26,7 @@ async def open_lesson(ctx: Context, lesson: Lesson) -> list[Outbound]:
 
 
 async def next_card(ctx: Context) -> list[Outbound]:
-    lesson_id, index = ctx.action.args[0], ctx.action.args[1]
+    lesson_id, index = ctx.args[0], ctx.args[1]
     lesson = ctx.catalog.lessons.get(lesson_id)
     state, d = ctx.learner.state, ctx.data
     if lesson is None or d.get("lesson") != lesson_id or not index.isdigit():
@@ -60,7 +60,7 @@ async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
 
 
 async def answer(ctx: Context) -> list[Outbound]:
-    lesson_id, qid, opt = ctx.action.args[0], ctx.action.args[1], ctx.action.args[2]
+    lesson_id, qid, opt = ctx.args[0], ctx.args[1], ctx.args[2]
     lesson = ctx.catalog.lessons.get(lesson_id)
     d = ctx.data
     if (
@@ -69,10 +69,10 @@ async def answer(ctx: Context) -> list[Outbound]:
         or d.get("lesson") != lesson_id
         or d["qs"][d["q"]] != qid
         or not opt.isdigit()
-        or int(opt) >= len(lesson.question(qid).options)
+        or int(opt) >= len(quiz_question(lesson, qid).options)
     ):
         return refuse(ctx)
-    q = lesson.question(qid)
+    q = quiz_question(lesson, qid)
     chosen = int(opt)
     correct, feedback = verdict(q, d["order"][d["q"]], chosen)
     await ctx.repo.record_answer(
@@ -143,7 +143,7 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
 async def show_missed(ctx: Context) -> list[Outbound]:
     """«Xem lại câu sai»: each question missed in one quiz attempt, what the learner chose,
     the right answer and why; then the way to take the lesson again."""
-    lesson_id, attempt = ctx.action.args
+    lesson_id, attempt = ctx.args
     lesson = ctx.catalog.lessons.get(lesson_id)
     if lesson is None or not attempt.isdigit() or ctx.learner.state in IN_LESSON:
         return refuse(ctx)
@@ -191,7 +191,7 @@ async def continue_learning(ctx: Context) -> list[Outbound]:
     """Resume the lesson in progress; else offer due reviews first; else the next lesson."""
     if ctx.learner.state in IN_LESSON:
         return current_step(ctx)
-    skip_review = bool(ctx.action and ctx.action.args == ("new",))
+    skip_review = bool(ctx.action and ctx.args == ("new",))
     due = 0 if skip_review else await ctx.repo.count_due_reviews(ctx.learner_id, ctx.now)
     if due:
         return [
@@ -271,7 +271,9 @@ async def show_progress(ctx: Context) -> list[Outbound]:
         scored = [p for p in done if p.total]
         avg = ""
         if scored:
-            avg = texts.average(percent(sum(p.score for p in scored), sum(p.total for p in scored)))
+            avg = texts.average(
+                percent(sum(p.score for p in scored), sum(p.total or 0 for p in scored))
+            )
         lines.append(f"\n{mod.order}. {mod.title}")
         lines.append(texts.module_progress(bar(len(done), total), pct, len(done), total, avg))
         done_all += len(done)
@@ -285,6 +287,7 @@ async def show_progress(ctx: Context) -> list[Outbound]:
         lines.append(texts.streak(streak))
     passed = await ctx.repo.best_passed_assessment(ctx.learner_id)
     if passed:
+        assert passed.score is not None  # a finished assessment is scored
         lines.append(texts.passed(passed.score, passed.total))
     rank = await _commune_rank(ctx)
     if rank:

@@ -45,7 +45,7 @@ async def route(ctx: Context, command: str | None) -> list[Outbound] | None:
         return None
     if command == "canbo":
         return [await _menu(ctx, who)]
-    args = ctx.action.args if ctx.action else ()
+    args = ctx.args if ctx.action else ()
     match args:
         case ("m",):
             return [await _menu(ctx, who)]

@@ -98,7 +98,7 @@ async def current(ctx: Context) -> Outbound:
 
 
 async def answer(ctx: Context) -> list[Outbound]:
-    item_id, opt = ctx.action.args
+    item_id, opt = ctx.args
     d = ctx.data
     if ctx.learner.state != State.review:
         return refuse(ctx)
