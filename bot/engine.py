@@ -270,6 +270,7 @@ class Tutor:
                     learner.choices = []
             reply_id = None
             if record and out:
+                assert inbound.update_id  # process() records only an update with an id
                 gone = state.deleted or state.was_deleted
                 reply_id = await replies.record(
                     session,
@@ -400,6 +401,7 @@ class Tutor:
 
     async def _act(self, ctx: Context) -> list[Outbound]:
         act = ctx.action
+        assert act is not None  # called only with ctx.action set
         payload = ":".join((act.verb, *act.args))
         match act.verb:
             case A.MENU:

@@ -3,7 +3,7 @@
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
@@ -28,6 +28,18 @@ class TableModel(SQLModel):
 
     if TYPE_CHECKING:
         __table__: ClassVar[sa.Table]
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: _Row) -> int:
+    """The id of a row read from or flushed to the database, where it is never None."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: not stored yet")
+    return row.id
 
 
 def new_pid() -> str:

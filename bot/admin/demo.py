@@ -140,7 +140,7 @@ class _Gen:
         self.commune_w = [
             (3.0 if c.kind == "phường" else 1.0) * rng.uniform(0.3, 1.7) for c in all_c
         ]
-        by = {}
+        by: dict[tuple[int | None, str], list[int | None]] = {}
         for u in units:
             by.setdefault((u.commune_code, u.kind), []).append(u.id)
         self.units_by = by
@@ -198,7 +198,7 @@ class _Gen:
         span = min((now - created).total_seconds(), r.uniform(2, 50) * 86400)
         times = sorted(created + timedelta(seconds=r.random() * span) for _ in range(done))
         last = times[-1] if times else created + timedelta(seconds=r.random() * min(span, 3600))
-        progress = []
+        progress: list[tuple] = []
         for lesson_id, at in zip(track, times, strict=False):
             total = 4
             score = min(4, max(0, round(r.gauss(3.1, 0.9))))

@@ -123,16 +123,19 @@ async def send_recorded(tutor: "Tutor", handled: "Handled", send: Send) -> None:
                 sent = Sent("unsent", [*sent.remaining, *messages[i + 1 :]])
             break
         if recorded and i + 1 < len(messages):  # struck off before the next one goes
-            progress = Sent("progress", messages[i + 1 :])
-            await tutor.replies.mark(handled.reply_id, progress, handled.recorded_at)
-    if recorded:
+            await _mark(tutor, handled, Sent("progress", messages[i + 1 :]))
+    await _mark(tutor, handled, sent)
+
+
+async def _mark(tutor: "Tutor", handled: "Handled", sent: Sent) -> None:
+    if handled.reply_id is not None and tutor.replies is not None:  # recorded
         await tutor.replies.mark(handled.reply_id, sent, handled.recorded_at)
 
 
 async def answer_once(
     tutor: "Tutor",
     namespace: str,
-    key: str | None,
+    key: str,
     channel: str,
     chat_id: str,
     reply: Outbound,

@@ -88,7 +88,9 @@ def _split(text: str, limit: int, seps: tuple[str, ...]) -> list[str]:
 
 
 def _hard_cut(text: str, limit: int) -> list[str]:
-    pieces, current, size = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
     for ch in text:
         width = utf16_len(ch)
         if size + width > limit:

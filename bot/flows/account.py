@@ -25,13 +25,14 @@ async def show_data(ctx: Context) -> list[Outbound]:
     ln = ctx.learner
     commune = communes.by_code().get(ln.commune_code) if ln.commune_code else None
     unit = await ctx.repo.unit(ln.unit_id)
-    progress = await ctx.repo.progress(ln.id)
+    progress = await ctx.repo.progress(ctx.learner_id)
     done = sum(1 for p in progress.values() if p.completed_at)
-    answers = await ctx.repo.count_answers(ln.id)
-    asked = await ctx.repo.count_tutor_answers(ln.id)
-    cert = await certificates.current(ctx.repo.session, ln.id)
+    answers = await ctx.repo.count_answers(ctx.learner_id)
+    asked = await ctx.repo.count_tutor_answers(ctx.learner_id)
+    cert = await certificates.current(ctx.repo.session, ctx.learner_id)
     cert_line = texts.NOT_YET
     if cert:
+        assert cert.number and cert.name  # only a revoked stub lacks them
         shown = texts.CERT_FULL if cert.full_name_public else texts.CERT_INITIALLED
         cert_line = texts.certificate_line(cert.number, cert.name, shown)
     text = texts.my_data(
@@ -144,7 +145,8 @@ def set_days(ctx: Context, days: str) -> list[Outbound]:
     ln.reminder_time, ln.reminder_days = hhmm, days
     ln.reminders_ignored, ln.reminder_weekly = 0, False
     ln.reminders_off = False
-    ln.next_reminder_at = schedule.next_slot(hhmm, days, ctx.now, tz=ctx.tz)
+    ln.next_reminder_at = first = schedule.next_slot(hhmm, days, ctx.now, tz=ctx.tz)
+    assert first is not None  # hhmm and days (a DAY_CHOICES entry) are both set
     ctx.goto(State.menu)
-    first = ctx.local(ln.next_reminder_at)
+    first = ctx.local(first)
     return [menu(texts.saved(hhmm, label.lower(), first, texts.DAY_NAMES[first.isoweekday()]))]

@@ -7,6 +7,8 @@ once; leaving and coming back resumes the same attempt; after a failed attempt a
 waits for the cool-down. See bot/policy.py.
 """
 
+from datetime import datetime
+
 from bot import actions as A
 from bot import policy
 from bot.admin import milestones
@@ -20,7 +22,7 @@ from bot.flows.texts import assessment as texts
 from bot.flows.texts import common as shared
 from bot.messages import Choice, Outbound
 from lessons.schema import Question
-from storage.models import Assessment, AssessmentAnswer
+from storage.models import Assessment, AssessmentAnswer, stored_id
 
 START = A.make(A.EXAM, "go")
 WITHDRAWN = texts.WITHDRAWN  # the tests name it here
@@ -35,19 +37,19 @@ def _track(ctx: Context) -> str:
 
 async def open_exam(ctx: Context) -> list[Outbound]:
     """The entry point: resume, refuse (not ready / cooling down) or offer to start."""
-    repo, learner = ctx.repo, ctx.learner
-    running = await repo.open_assessment(learner.id)
+    repo = ctx.repo
+    running = await repo.open_assessment(ctx.learner_id)
     if running and not _intact(ctx, running):
         return await _withdraw(ctx, running)
     if running:
-        _, answered = await repo.assessment_score(running.id)
+        _, answered = await repo.assessment_score(stored_id(running))
         ctx.goto(State.exam, aid=running.id, pos=answered)
         return [
             Outbound(texts.RESUMED),
             _question(ctx, running),
         ]
 
-    completed = await repo.completed_lessons(learner.id)
+    completed = await repo.completed_lessons(ctx.learner_id)
     missing = [les for les in ctx.catalog.track(_track(ctx)) if les.id not in completed]
     if missing:
         first = missing[0]
@@ -57,24 +59,27 @@ async def open_exam(ctx: Context) -> list[Outbound]:
                 (Choice(shared.CONTINUE, A.CONTINUE), TO_MENU),
             )
         ]
-    best = await repo.best_passed_assessment(learner.id)
+    best = await repo.best_passed_assessment(ctx.learner_id)
     if best:
-        when = ctx.local(best.finished_at).strftime("%d/%m/%Y")
+        finished, score = _scored(best)
+        when = ctx.local(finished).strftime("%d/%m/%Y")
         return [
             Outbound(
-                texts.passed_before(when, best.score, best.total),
+                texts.passed_before(when, score, best.total),
                 (Choice(shared.CHOOSE_LESSON, A.LIST), TO_MENU),
             )
         ]
-    last = await repo.last_finished_assessment(learner.id)
-    if last and ctx.now < last.finished_at + policy.ASSESSMENT_COOLDOWN:
-        again = ctx.local(last.finished_at + policy.ASSESSMENT_COOLDOWN)
-        return [
-            Outbound(
-                texts.cooling_down(last.score, last.total, again),
-                (Choice(shared.CHOOSE_LESSON, A.LIST), TO_MENU),
-            )
-        ]
+    last = await repo.last_finished_assessment(ctx.learner_id)
+    if last:
+        finished, score = _scored(last)
+        if ctx.now < finished + policy.ASSESSMENT_COOLDOWN:
+            again = ctx.local(finished + policy.ASSESSMENT_COOLDOWN)
+            return [
+                Outbound(
+                    texts.cooling_down(score, last.total, again),
+                    (Choice(shared.CHOOSE_LESSON, A.LIST), TO_MENU),
+                )
+            ]
     n = policy.ASSESSMENT_QUESTIONS
     need = -(-n * policy.PASS_PERCENT // 100)
     text = texts.INTRO.format(n=n, pct=policy.PASS_PERCENT, need=need)
@@ -90,7 +95,7 @@ async def start(ctx: Context) -> list[Outbound]:
     if not drawn:
         return [Outbound(texts.NOT_READY, (TO_MENU,))]
     exam = Assessment(
-        learner_id=ctx.learner.id,
+        learner_id=ctx.learner_id,
         track=_track(ctx),
         questions=[[lid, q.id, shuffled_options(ctx, q), BANK] for lid, q in drawn],
         total=len(drawn),
@@ -102,13 +107,19 @@ async def start(ctx: Context) -> list[Outbound]:
     return [_question(ctx, exam)]
 
 
+def _scored(exam: Assessment) -> tuple[datetime, int]:
+    """When a finished attempt ended and its score: both are set when it finishes."""
+    assert exam.finished_at is not None and exam.score is not None
+    return exam.finished_at, exam.score
+
+
 def _draw(ctx: Context):
     pools = []
     for module in ctx.catalog.modules_for(_track(ctx)):
         pool = [(lid, q) for lid in module.lessons for q in ctx.catalog.exam.get(lid, ())]
         ctx.rng.shuffle(pool)
         pools.append(pool)
-    drawn = []
+    drawn: list[tuple] = []
     while len(drawn) < policy.ASSESSMENT_QUESTIONS and any(pools):
         for pool in pools:
             if pool and len(drawn) < policy.ASSESSMENT_QUESTIONS:
@@ -136,7 +147,7 @@ def _intact(ctx: Context, exam: Assessment) -> bool:
 async def _withdraw(ctx: Context, exam: Assessment) -> list[Outbound]:
     """An unfinished attempt whose questions changed under it cannot be scored fairly: it
     is dropped (not failed, so no cool-down) and the learner starts again."""
-    _, answered = await ctx.repo.assessment_score(exam.id)
+    _, answered = await ctx.repo.assessment_score(stored_id(exam))
     await ctx.repo.delete_assessment(exam)
     await ctx.repo.audit(
         ctx.actor, "assessment_withdrawn", track=exam.track, answered=answered, total=exam.total
@@ -149,8 +160,10 @@ def _question(ctx: Context, exam: Assessment) -> Outbound:
     pos = ctx.data["pos"]
     entry = exam.questions[pos]
     lesson_id, qid, order = entry[:3]
+    q = _resolve(ctx, entry)
+    assert q is not None  # an attempt whose questions changed is withdrawn first (_intact)
     return question_message(
-        _resolve(ctx, entry),
+        q,
         order,
         pos + 1,
         exam.total,
@@ -168,7 +181,7 @@ def current_step(ctx: Context, exam: Assessment) -> list[Outbound]:
 
 
 async def answer(ctx: Context) -> list[Outbound]:
-    aid, pos, opt = ctx.action.args
+    aid, pos, opt = ctx.args
     d = ctx.data
     exam = await ctx.repo.assessment(d.get("aid", -1)) if ctx.learner.state == State.exam else None
     if exam is None or str(exam.id) != aid or str(d["pos"]) != pos or not opt.isdigit():
@@ -178,12 +191,13 @@ async def answer(ctx: Context) -> list[Outbound]:
     entry = exam.questions[d["pos"]]
     lesson_id, qid, order = entry[:3]
     q = _resolve(ctx, entry)
+    assert q is not None  # _intact above
     if int(opt) >= len(q.options):
         return await _refuse(ctx, exam)
     correct, text = verdict(q, order, int(opt), explain=False)
     await ctx.repo.add(
         AssessmentAnswer(
-            assessment_id=exam.id,
+            assessment_id=stored_id(exam),
             position=d["pos"],
             lesson_id=lesson_id,
             question_id=qid,
@@ -203,7 +217,7 @@ async def answer(ctx: Context) -> list[Outbound]:
 
 
 async def _finish(ctx: Context, exam: Assessment) -> Outbound:
-    score, _ = await ctx.repo.assessment_score(exam.id)
+    score, _ = await ctx.repo.assessment_score(stored_id(exam))
     exam.score, exam.finished_at = score, ctx.now
     # The one place an attempt is judged: what hangs on a pass (a certificate) goes with
     # the `if exam.passed` branch below.

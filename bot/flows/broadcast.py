@@ -38,7 +38,7 @@ from bot.messages import Choice, Outbound
 from bot.outreach import broadcasts as bc
 from bot.textutil import vn_number
 from lessons.limits import LEARNER_GROUPS
-from storage.models import Broadcast, Unit
+from storage.models import Broadcast, Unit, stored_id
 
 log = logging.getLogger("hocai.flows.broadcast")
 
@@ -144,9 +144,9 @@ def _has_draft(ctx: Context) -> bool:
 
 async def _where(ctx: Context, who: Principal) -> str:
     """The author's scope in words: "toàn tỉnh", "Phường Đức Xuân", "đơn vị …"."""
-    scope = who.scope
+    scope = who.staff_scope
     if scope.kind == "commune":
-        commune = communes.by_code().get(scope.commune)
+        commune = communes.lookup(scope.commune)
         return commune.name if commune else shared.commune_code(scope.commune)
     if scope.kind == "unit":
         unit = await ctx.repo.unit(scope.unit_id)
@@ -262,7 +262,7 @@ async def _audience_menu(ctx: Context, who: Principal, move: bool = True) -> lis
     if move:
         _goto(ctx, State.bc_aud, aud=None)
     where = await _where(ctx, who)
-    kind = who.scope.kind
+    kind = who.staff_scope.kind
     choices = [
         Choice(texts.everyone(where), act("a", "all")),
         Choice(texts.GROUP, act("am", "g")),
@@ -286,8 +286,8 @@ async def _submenu(ctx: Context, who: Principal, which: str) -> list[Outbound]:
     if which == "u":
         _goto(ctx, State.bc_unit)
         units = []
-        if who.scope.kind == "commune":
-            units = await _units_in(ctx, who.scope.commune)
+        if who.staff_scope.kind == "commune":
+            units = await _units_in(ctx, who.staff_scope.commune)
         buttons = tuple(Choice(u.name, act("a", "u", u.id)) for u in units[:MAX_UNIT_BUTTONS])
         text = texts.TYPE_UNIT + (texts.OR_PICK_UNIT if buttons else texts.UNIT_EXAMPLE)
         return [Outbound(text, (*buttons, BACK, DROP))]
@@ -446,6 +446,7 @@ async def _got_when(ctx: Context, who: Principal, typed: str) -> list[Outbound]:
     if problem == "far":
         days = bc.MAX_AHEAD.days
         return [Outbound(texts.too_far(days), again)]
+    assert when is not None  # parse_when gives a time when it finds no problem
     audience, counts, trouble = await _checked(ctx, who)
     if trouble:
         return trouble
@@ -487,12 +488,13 @@ async def _ask_cancel(ctx: Context, who: Principal, bc_id: int) -> list[Outbound
     row = await ctx.repo.broadcast(bc_id)
     if row is None or not _may_cancel(who, row):
         return [Outbound(texts.NOT_FOUND)]
+    row_id = stored_id(row)
     if row.status not in bc.ACTIVE:
-        return [Outbound(texts.finished(row.id)), *await _list(ctx, who)]
+        return [Outbound(texts.finished(row_id)), *await _list(ctx, who)]
     return [
         Outbound(
-            texts.ask_cancel(row.id, row.audience.get("label", "")),
-            (Choice(texts.cancel(row.id), act("xy", row.id)), Choice(texts.NO, act("ls"))),
+            texts.ask_cancel(row_id, row.audience.get("label", "")),
+            (Choice(texts.cancel(row_id), act("xy", row_id)), Choice(texts.NO, act("ls"))),
         )
     ]
 

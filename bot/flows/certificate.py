@@ -72,7 +72,7 @@ async def on_text(ctx: Context) -> list[Outbound]:
 
 
 async def act(ctx: Context) -> list[Outbound]:
-    args = ctx.action.args
+    args = ctx.args
     if not args:
         return await resend(ctx)
     if args == ("ok",) and ctx.learner.state == State.cert_name and ctx.data.get("name"):
@@ -86,14 +86,14 @@ async def act(ctx: Context) -> list[Outbound]:
 async def _passed(ctx: Context) -> Assessment | None:
     aid = ctx.data.get("aid")
     exam = await ctx.repo.assessment(aid) if aid else None
-    if exam is None or exam.learner_id != ctx.learner.id or not exam.passed:
-        exam = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    if exam is None or exam.learner_id != ctx.learner_id or not exam.passed:
+        exam = await ctx.repo.best_passed_assessment(ctx.learner_id)
     return exam
 
 
 async def _issue(ctx: Context, full: bool) -> list[Outbound]:
     session = ctx.repo.session
-    existing = await service.current(session, ctx.learner.id)
+    existing = await service.current(session, ctx.learner_id)
     if existing is not None:  # e.g. a second device pressed the same button
         ctx.goto(State.menu)
         return [_delivery(existing, texts.HERE_IT_IS)]
@@ -103,7 +103,7 @@ async def _issue(ctx: Context, full: bool) -> list[Outbound]:
         return await resend(ctx)
     cert = await service.issue(
         session,
-        learner_id=ctx.learner.id,
+        learner_id=ctx.learner_id,
         name=ctx.data["name"],
         full_name_public=full,
         track=exam.track,
@@ -114,6 +114,7 @@ async def _issue(ctx: Context, full: bool) -> list[Outbound]:
     )
     await ctx.repo.audit(ctx.actor, "certificate_issued", number=cert.number)
     ctx.goto(State.menu)
+    assert cert.number is not None  # issue() numbers every certificate
     return [_delivery(cert, texts.issued(cert.number))]
 
 
@@ -123,12 +124,13 @@ def _delivery(cert, text: str) -> Outbound:
 
 async def resend(ctx: Context) -> list[Outbound]:
     """/chungnhan: the certificate again, or the naming steps, or what is missing."""
-    cert = await service.current(ctx.repo.session, ctx.learner.id)
+    cert = await service.current(ctx.repo.session, ctx.learner_id)
     if cert is not None:
         if ctx.learner.state in CERTIFICATE:
             ctx.goto(State.menu)
+        assert cert.number is not None  # only a revoked stub lacks it
         return [_delivery(cert, texts.again(cert.number))]
-    exam = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    exam = await ctx.repo.best_passed_assessment(ctx.learner_id)
     if exam is not None:
         return [ask_name(ctx, exam, texts.PASSED)]
     return [

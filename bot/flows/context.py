@@ -9,7 +9,7 @@ from bot.actions import Action
 from bot.flows.states import State
 from bot.messages import Inbound
 from lessons.loader import Catalog
-from storage.models import Learner
+from storage.models import Learner, stored_id
 from storage.repository import Repository
 
 
@@ -29,6 +29,17 @@ class Context:
     def goto(self, state: State, **data) -> None:
         self.learner.state = state
         self.learner.state_data = data
+
+    @property
+    def learner_id(self) -> int:
+        """The engine runs flows on a stored learner: its id is set."""
+        return stored_id(self.learner)
+
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The arguments of the action at hand: its handlers run only with one."""
+        assert self.action is not None
+        return self.action.args
 
     @property
     def data(self) -> dict:

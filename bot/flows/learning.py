@@ -8,7 +8,7 @@ from bot.flows.common import TO_MENU
 from bot.flows.context import Context
 from bot.flows.quiz import shuffled_options, verdict
 from bot.flows.states import IN_LESSON, State
-from bot.flows.steps import card, current_step, question, refuse
+from bot.flows.steps import card, current_step, question, quiz_question, refuse
 from bot.flows.texts import common as shared
 from bot.flows.texts import learning as texts
 from bot.messages import Choice, Outbound
@@ -20,13 +20,13 @@ BAR_CELLS = 5
 
 
 async def open_lesson(ctx: Context, lesson: Lesson) -> list[Outbound]:
-    await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)  # marks it started
+    await ctx.repo.lesson_progress(ctx.learner_id, lesson.id)  # marks it started
     ctx.goto(State.lesson, lesson=lesson.id, card=0)
     return [card(ctx, lesson, 0)]
 
 
 async def next_card(ctx: Context) -> list[Outbound]:
-    lesson_id, index = ctx.action.args[0], ctx.action.args[1]
+    lesson_id, index = ctx.args[0], ctx.args[1]
     lesson = ctx.catalog.lessons.get(lesson_id)
     state, d = ctx.learner.state, ctx.data
     if lesson is None or d.get("lesson") != lesson_id or not index.isdigit():
@@ -45,7 +45,7 @@ async def next_card(ctx: Context) -> list[Outbound]:
 
 
 async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
-    progress = await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)
+    progress = await ctx.repo.lesson_progress(ctx.learner_id, lesson.id)
     progress.attempts += 1
     drawn = ctx.rng.sample(lesson.quiz, min(QUIZ_DRAW, len(lesson.quiz)))
     ctx.goto(
@@ -60,7 +60,7 @@ async def _start_quiz(ctx: Context, lesson: Lesson) -> list[Outbound]:
 
 
 async def answer(ctx: Context) -> list[Outbound]:
-    lesson_id, qid, opt = ctx.action.args[0], ctx.action.args[1], ctx.action.args[2]
+    lesson_id, qid, opt = ctx.args[0], ctx.args[1], ctx.args[2]
     lesson = ctx.catalog.lessons.get(lesson_id)
     d = ctx.data
     if (
@@ -69,15 +69,15 @@ async def answer(ctx: Context) -> list[Outbound]:
         or d.get("lesson") != lesson_id
         or d["qs"][d["q"]] != qid
         or not opt.isdigit()
-        or int(opt) >= len(lesson.question(qid).options)
+        or int(opt) >= len(quiz_question(lesson, qid).options)
     ):
         return refuse(ctx)
-    q = lesson.question(qid)
+    q = quiz_question(lesson, qid)
     chosen = int(opt)
     correct, feedback = verdict(q, d["order"][d["q"]], chosen)
     await ctx.repo.record_answer(
         QuizAnswer(
-            learner_id=ctx.learner.id,
+            learner_id=ctx.learner_id,
             lesson_id=lesson.id,
             question_id=q.id,
             attempt=d["attempt"],
@@ -99,11 +99,11 @@ async def answer(ctx: Context) -> list[Outbound]:
 
 
 async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound:
-    correct, answered = await ctx.repo.attempt_score(ctx.learner.id, lesson.id, attempt)
-    progress = await ctx.repo.lesson_progress(ctx.learner.id, lesson.id)
+    correct, answered = await ctx.repo.attempt_score(ctx.learner_id, lesson.id, attempt)
+    progress = await ctx.repo.lesson_progress(ctx.learner_id, lesson.id)
     if progress.completed_at is None:
         progress.completed_at = ctx.now
-        done = await ctx.repo.progress(ctx.learner.id)
+        done = await ctx.repo.progress(ctx.learner_id)
         completed = {lid for lid, p in done.items() if p.completed_at}
         milestones.on_lesson(ctx.learner, ctx.catalog, completed, ctx.now)
     progress.score, progress.total = correct, answered
@@ -128,12 +128,12 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
     if nxt:
         label = texts.next_lesson(ctx.catalog.position(nxt.id), nxt.title)
         choices.insert(0, Choice(label, A.make(A.LESSON, nxt.id)))
-    elif not await ctx.repo.best_passed_assessment(ctx.learner.id):
+    elif not await ctx.repo.best_passed_assessment(ctx.learner_id):
         text += texts.TRACK_DONE
         choices.insert(0, Choice(shared.EXAM, A.EXAM))
     if (
         ctx.learner.reminder_time is None
-        and len(await ctx.repo.completed_lessons(ctx.learner.id)) == 1
+        and len(await ctx.repo.completed_lessons(ctx.learner_id)) == 1
     ):
         text += texts.OFFER_REMINDER
         choices.insert(choices.index(progress_choice), Choice(texts.SET_REMINDER, A.REMIND))
@@ -143,11 +143,11 @@ async def _finish_lesson(ctx: Context, lesson: Lesson, attempt: int) -> Outbound
 async def show_missed(ctx: Context) -> list[Outbound]:
     """«Xem lại câu sai»: each question missed in one quiz attempt, what the learner chose,
     the right answer and why; then the way to take the lesson again."""
-    lesson_id, attempt = ctx.action.args
+    lesson_id, attempt = ctx.args
     lesson = ctx.catalog.lessons.get(lesson_id)
     if lesson is None or not attempt.isdigit() or ctx.learner.state in IN_LESSON:
         return refuse(ctx)
-    answers = await ctx.repo.attempt_answers(ctx.learner.id, lesson.id, int(attempt))
+    answers = await ctx.repo.attempt_answers(ctx.learner_id, lesson.id, int(attempt))
     missed = [
         (a, q)
         for a in answers
@@ -182,7 +182,7 @@ async def show_missed(ctx: Context) -> list[Outbound]:
 
 
 async def next_lesson(ctx: Context) -> Lesson | None:
-    done = {lid for lid, p in (await ctx.repo.progress(ctx.learner.id)).items() if p.completed_at}
+    done = {lid for lid, p in (await ctx.repo.progress(ctx.learner_id)).items() if p.completed_at}
     track = ctx.catalog.track(ctx.learner.group_code)
     return next((lesson for lesson in track if lesson.id not in done), None)
 
@@ -191,8 +191,8 @@ async def continue_learning(ctx: Context) -> list[Outbound]:
     """Resume the lesson in progress; else offer due reviews first; else the next lesson."""
     if ctx.learner.state in IN_LESSON:
         return current_step(ctx)
-    skip_review = bool(ctx.action and ctx.action.args == ("new",))
-    due = 0 if skip_review else await ctx.repo.count_due_reviews(ctx.learner.id, ctx.now)
+    skip_review = bool(ctx.action and ctx.args == ("new",))
+    due = 0 if skip_review else await ctx.repo.count_due_reviews(ctx.learner_id, ctx.now)
     if due:
         return [
             Outbound(
@@ -224,7 +224,7 @@ async def choose_lesson(ctx: Context) -> list[Outbound]:
     if act and act.verb == A.LESSON:
         lesson = ctx.catalog.lessons.get(act.args[0]) if act.args else None
         return await open_lesson(ctx, lesson) if lesson else refuse(ctx)
-    progress = await ctx.repo.progress(ctx.learner.id)
+    progress = await ctx.repo.progress(ctx.learner_id)
     if act and act.verb == A.MODULE:
         mod = ctx.catalog.module(act.args[0]) if act.args else None
         if mod is None:
@@ -259,7 +259,7 @@ def bar(done: int, total: int) -> str:
 
 
 async def show_progress(ctx: Context) -> list[Outbound]:
-    progress = await ctx.repo.progress(ctx.learner.id)
+    progress = await ctx.repo.progress(ctx.learner_id)
     lines = [texts.PROGRESS_HEAD]
     done_all = total_all = 0
     for mod in ctx.catalog.modules_for(ctx.learner.group_code):
@@ -271,7 +271,9 @@ async def show_progress(ctx: Context) -> list[Outbound]:
         scored = [p for p in done if p.total]
         avg = ""
         if scored:
-            avg = texts.average(percent(sum(p.score for p in scored), sum(p.total for p in scored)))
+            avg = texts.average(
+                percent(sum(p.score for p in scored), sum(p.total or 0 for p in scored))
+            )
         lines.append(f"\n{mod.order}. {mod.title}")
         lines.append(texts.module_progress(bar(len(done), total), pct, len(done), total, avg))
         done_all += len(done)
@@ -283,8 +285,9 @@ async def show_progress(ctx: Context) -> list[Outbound]:
     streak = review.current_streak(ctx)
     if streak:
         lines.append(texts.streak(streak))
-    passed = await ctx.repo.best_passed_assessment(ctx.learner.id)
+    passed = await ctx.repo.best_passed_assessment(ctx.learner_id)
     if passed:
+        assert passed.score is not None  # a finished assessment is scored
         lines.append(texts.passed(passed.score, passed.total))
     rank = await _commune_rank(ctx)
     if rank:

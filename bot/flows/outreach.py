@@ -45,7 +45,7 @@ async def route(ctx: Context, command: str | None) -> list[Outbound] | None:
         return None
     if command == "canbo":
         return [await _menu(ctx, who)]
-    args = ctx.action.args if ctx.action else ()
+    args = ctx.args if ctx.action else ()
     match args:
         case ("m",):
             return [await _menu(ctx, who)]
@@ -59,9 +59,9 @@ async def route(ctx: Context, command: str | None) -> list[Outbound] | None:
 
 
 async def _where(ctx: Context, who: Principal) -> str:
-    scope = who.scope
+    scope = who.staff_scope
     if scope.kind == "commune":
-        c = communes.by_code().get(scope.commune)
+        c = communes.lookup(scope.commune)
         return c.name if c else shared.commune_code(scope.commune)
     if scope.kind == "unit":
         unit = await ctx.repo.unit(scope.unit_id)
@@ -75,7 +75,7 @@ def _thresholds() -> dict:
 
 
 async def _menu(ctx: Context, who: Principal) -> Outbound:
-    n = await stalled.count(ctx.repo.session, who.scope, ctx.now, ctx.tz, **_thresholds())
+    n = await stalled.count(ctx.repo.session, who.staff_scope, ctx.now, ctx.tz, **_thresholds())
     choices = [
         Choice(texts.stalled_count(vn_number(n)), act("ls", 0)),
         Choice(texts.LEADERBOARD, act("lb")),
@@ -88,10 +88,12 @@ async def _menu(ctx: Context, who: Principal) -> Outbound:
 
 async def _list(ctx: Context, who: Principal, offset: int, note: str = "") -> Outbound:
     session, t = ctx.repo.session, _thresholds()
-    total = await stalled.count(session, who.scope, ctx.now, ctx.tz, **t)
+    total = await stalled.count(session, who.staff_scope, ctx.now, ctx.tz, **t)
     if total and offset >= total:
         offset = max(0, (total - 1) // PAGE * PAGE)
-    rows = await stalled.page(session, who.scope, ctx.now, ctx.tz, limit=PAGE, offset=offset, **t)
+    rows = await stalled.page(
+        session, who.staff_scope, ctx.now, ctx.tz, limit=PAGE, offset=offset, **t
+    )
     head = f"{note}\n\n" if note else ""
     where = await _where(ctx, who)
     if not rows:
@@ -104,11 +106,10 @@ async def _list(ctx: Context, who: Principal, offset: int, note: str = "") -> Ou
         texts.list_head(head, where, vn_number(total), t["ignored"], t["days"]),
     ]
     choices: list[Choice] = []
-    names = communes.by_code()
     for i, r in enumerate(rows, start=offset + 1):
-        commune = names.get(r.commune_code)
+        commune = communes.lookup(r.commune_code)
         where_bits = [LEARNER_GROUPS.get(r.group or "", texts.NO_GROUP)]
-        if commune and who.scope.kind != "commune":
+        if commune and who.staff_scope.kind != "commune":
             where_bits.append(commune.name)
         if r.unit_name:
             where_bits.append(r.unit_name)
@@ -161,7 +162,7 @@ async def _leaderboard(ctx: Context, who: Principal) -> Outbound:
     lines = [texts.LEADERBOARD_HEAD]
     for s in board.communes[:TOP]:
         lines.append(f"{s.rank}. {s.name}: {_pct(s.trained_pct)}{_change(s.change)}")
-    mine = board.commune(who.scope.commune) if who.scope.kind != "province" else None
+    mine = board.commune(who.staff_scope.commune) if who.staff_scope.kind != "province" else None
     if mine is not None and mine.rank > TOP:
         lines.append(f"…\n{mine.rank}. {mine.name}: {_pct(mine.trained_pct)}{_change(mine.change)}")
     lines.append(texts.LEADERBOARD_MORE)

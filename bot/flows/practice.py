@@ -11,7 +11,7 @@ from bot.flows.texts import common as shared
 from bot.flows.texts import practice as texts
 from bot.messages import Choice, Outbound
 from bot.textutil import fold
-from lessons.schema import Lesson
+from lessons.schema import Lesson, Practice
 
 # Patterns run on folded text (no diacritics, lower case).
 ROLE = re.compile(r"\b(ban la|hay dong vai|dong vai|voi vai tro|vai tro|hay la|em la|anh la)\b")
@@ -41,7 +41,7 @@ def check(prompt: str) -> list[bool]:
 
 
 def task_message(lesson: Lesson, next_index: int) -> Outbound:
-    return Outbound(texts.task(lesson.practice.task), _after(lesson, next_index))
+    return Outbound(texts.task(_practice(lesson).task), _after(lesson, next_index))
 
 
 def feedback(lesson: Lesson, prompt: str, next_index: int) -> Outbound:
@@ -55,7 +55,7 @@ def feedback(lesson: Lesson, prompt: str, next_index: int) -> Outbound:
 
 
 def example(lesson: Lesson, next_index: int) -> Outbound:
-    return Outbound(texts.example(lesson.practice.example), _after(lesson, next_index))
+    return Outbound(texts.example(_practice(lesson).example), _after(lesson, next_index))
 
 
 def _after(lesson: Lesson, next_index: int) -> tuple[Choice, ...]:
@@ -63,3 +63,8 @@ def _after(lesson: Lesson, next_index: int) -> tuple[Choice, ...]:
         Choice(texts.SEE_EXAMPLE, A.make(A.PRACTICE_EXAMPLE, lesson.id)),
         Choice(shared.TO_QUESTIONS, A.make(A.CARD, lesson.id, next_index)),
     )
+
+
+def _practice(lesson: Lesson) -> Practice:
+    assert lesson.practice is not None  # only a lesson with a practice has these steps
+    return lesson.practice

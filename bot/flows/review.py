@@ -17,7 +17,8 @@ from bot.flows.texts import common as shared
 from bot.flows.texts import review as texts
 from bot.messages import Choice, Outbound
 from bot.outreach.schedule import local_day
-from storage.models import ReviewItem
+from lessons.schema import Question
+from storage.models import ReviewItem, stored_id
 
 INTERVALS = {1: timedelta(days=1), 2: timedelta(days=3), 3: timedelta(days=7)}
 LAST_BOX = 3
@@ -48,11 +49,11 @@ def current_streak(ctx: Context) -> int:
 
 async def wrong_answer(ctx: Context, lesson_id: str, question_id: str) -> None:
     """Queue a question answered wrong in a lesson quiz for review tomorrow."""
-    item = await ctx.repo.review_item(ctx.learner.id, lesson_id, question_id)
+    item = await ctx.repo.review_item(ctx.learner_id, lesson_id, question_id)
     if item is None:
         await ctx.repo.add(
             ReviewItem(
-                learner_id=ctx.learner.id,
+                learner_id=ctx.learner_id,
                 lesson_id=lesson_id,
                 question_id=question_id,
                 box=1,
@@ -64,29 +65,36 @@ async def wrong_answer(ctx: Context, lesson_id: str, question_id: str) -> None:
 
 
 async def start(ctx: Context) -> list[Outbound]:
-    due = await ctx.repo.due_reviews(ctx.learner.id, ctx.now, SESSION_SIZE)
-    due = [i for i in due if _question(ctx, i) is not None]  # skip removed content
-    if not due:
+    due = await ctx.repo.due_reviews(ctx.learner_id, ctx.now, SESSION_SIZE)
+    asked = [(i, q) for i in due if (q := _question(ctx, i)) is not None]  # skip removed content
+    if not asked:
         return [Outbound(texts.NOTHING_DUE, (TO_MENU,))]
     ctx.goto(
         State.review,
-        items=[i.id for i in due],
+        items=[stored_id(i) for i, _ in asked],
         i=0,
-        order=[shuffled_options(ctx, _question(ctx, i)) for i in due],
+        order=[shuffled_options(ctx, q) for _, q in asked],
         right=0,
     )
-    return [Outbound(texts.start(len(due))), await current(ctx)]
+    return [Outbound(texts.start(len(asked))), await current(ctx)]
 
 
-def _question(ctx: Context, item: ReviewItem):
+def _question(ctx: Context, item: ReviewItem) -> Question | None:
     lesson = ctx.catalog.lessons.get(item.lesson_id)
     return lesson.question(item.question_id) if lesson else None
 
 
+async def _item(ctx: Context, item_id: int) -> ReviewItem:
+    item = await ctx.repo.review(item_id)
+    assert item is not None  # a session's items stay until answered (the learner is locked)
+    return item
+
+
 async def current(ctx: Context) -> Outbound:
     d = ctx.data
-    item = await ctx.repo.review(d["items"][d["i"]])
+    item = await _item(ctx, d["items"][d["i"]])
     q = _question(ctx, item)
+    assert q is not None  # the session was started with items whose question exists
     return question_message(
         q,
         d["order"][d["i"]],
@@ -98,13 +106,13 @@ async def current(ctx: Context) -> Outbound:
 
 
 async def answer(ctx: Context) -> list[Outbound]:
-    item_id, opt = ctx.action.args
+    item_id, opt = ctx.args
     d = ctx.data
     if ctx.learner.state != State.review:
         return refuse(ctx)
     if not item_id.isdigit() or d["items"][d["i"]] != int(item_id) or not opt.isdigit():
         return [Outbound(shared.STALE_BUTTON), await current(ctx)]
-    item = await ctx.repo.review(int(item_id))
+    item = await _item(ctx, int(item_id))
     q = _question(ctx, item)
     if q is None or int(opt) >= len(q.options):
         return [Outbound(shared.STALE_BUTTON), await current(ctx)]

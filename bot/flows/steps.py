@@ -11,7 +11,7 @@ from bot.flows.states import IN_LESSON, State
 from bot.flows.texts import common as shared
 from bot.flows.texts import learning as texts
 from bot.messages import Choice, Outbound
-from lessons.schema import Lesson
+from lessons.schema import Lesson, Question
 
 
 def header(ctx: Context, lesson: Lesson) -> str:
@@ -27,9 +27,15 @@ def card(ctx: Context, lesson: Lesson, i: int) -> Outbound:
     )
 
 
+def quiz_question(lesson: Lesson, qid: str) -> Question:
+    q = lesson.question(qid)
+    assert q is not None  # the quiz state holds questions drawn from this lesson
+    return q
+
+
 def question(ctx: Context, lesson: Lesson) -> Outbound:
     d = ctx.data
-    q = lesson.question(d["qs"][d["q"]])
+    q = quiz_question(lesson, d["qs"][d["q"]])
     return question_message(
         q,
         d["order"][d["q"]],

@@ -23,7 +23,7 @@ from bot.admin.roles import PROVINCE, Scope, scope_filter
 from bot.messages import Outbound
 from bot.outreach import outbox, schedule, stalled
 from bot.textutil import vn_number
-from storage.models import OutboxMessage, StaffRole, Unit
+from storage.models import OutboxMessage, StaffRole, Unit, stored_id
 
 log = logging.getLogger("hocai.digest")
 
@@ -49,7 +49,7 @@ def scope_of(role: StaffRole, units: dict[int, Unit]) -> Scope | None:
         return PROVINCE
     if role.scope == "commune":
         return Scope("commune", role.commune_code)
-    unit = units.get(role.unit_id)
+    unit = units.get(role.unit_id) if role.unit_id is not None else None
     return Scope("unit", unit.commune_code, unit.id) if unit else None
 
 
@@ -91,7 +91,7 @@ def _rank_line(board: Board, scope: Scope, units: dict[int, Unit]) -> str | None
 
 def _where(scope: Scope, units: dict[int, Unit]) -> str:
     if scope.kind == "commune":
-        c = communes.by_code().get(scope.commune)
+        c = communes.lookup(scope.commune)
         return c.name if c else f"xã/phường {scope.commune}"
     if scope.kind == "unit":
         return units[scope.unit_id].name if scope.unit_id in units else "đơn vị của bạn"
@@ -125,7 +125,7 @@ async def _waiting(session: AsyncSession, week: str) -> list[StaffRole]:
     roles = list((await session.execute(select(StaffRole).order_by(StaffRole.id))).scalars())
     if not roles:
         return []
-    keys = [dedup_key(week, r.id) for r in roles]
+    keys = [dedup_key(week, stored_id(r)) for r in roles]
     have = set(
         (
             await session.execute(
@@ -133,7 +133,7 @@ async def _waiting(session: AsyncSession, week: str) -> list[StaffRole]:
             )
         ).scalars()
     )
-    return [r for r in roles if dedup_key(week, r.id) not in have]
+    return [r for r in roles if dedup_key(week, stored_id(r)) not in have]
 
 
 async def tick(
@@ -158,7 +158,7 @@ async def tick(
         unit_list = list((await session.execute(select(Unit).order_by(Unit.code))).scalars())
         bases = await leaderboard.commune_bases(session)
         board = leaderboard.build_board(rows, unit_list, bases, now)
-        units = {u.id: u for u in unit_list}
+        units = {stored_id(u): u for u in unit_list}
         stalled_by_scope: dict[Scope, int] = {}
         queued = []
         for role in waiting:
@@ -184,7 +184,7 @@ async def tick(
             )
             queued.append(
                 outbox.row(
-                    dedup_key(week, role.id),
+                    dedup_key(week, stored_id(role)),
                     role.channel,
                     role.channel_user_id,
                     [msg],

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from time import monotonic
+from typing import Any
 
 from sqlalchemy import bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -120,6 +121,7 @@ class ReplyMarks:
         """Record the outcome; True once committed. `recorded_at`: monotonic time of the
         reply's commit (the lease started then)."""
         now = utcnow()
+        values: dict[str, Any]
         if sent.status == "progress":  # still sending: only `remaining` is left to send
             values = {"messages": outbox.encode(sent.remaining)}
         elif sent.status == "sent":
@@ -175,8 +177,8 @@ class ReplyMarks:
             params = {"b_id": m.row_id, **{f"b_{k}": v for k, v in m.values.items()}}
             by_keys.setdefault(tuple(sorted(m.values)), []).append(params)
         async with self.engine.begin() as conn:
-            for keys, params in by_keys.items():
-                await conn.execute(_mark_stmt(keys), params)
+            for keys, rows in by_keys.items():
+                await conn.execute(_mark_stmt(keys), rows)
 
 
 @cache

@@ -38,6 +38,7 @@ from storage.models import (
     LessonProgress,
     StaffRole,
     Unit,
+    stored_id,
 )
 
 STALLED_AFTER_IGNORED = 3  # defaults of the settings of the same name
@@ -133,7 +134,7 @@ async def page(
         .limit(limit)
         .offset(offset)
     )
-    return [StalledRow(*r) for r in (await session.execute(stmt)).all()]
+    return [StalledRow(*tuple(r)) for r in (await session.execute(stmt)).all()]
 
 
 # --- acting on one learner ------------------------------------------------------------------
@@ -261,7 +262,7 @@ async def mark_called(session: AsyncSession, who: Principal, learner_id: int, no
 def _record(session: AsyncSession, who: Principal, learner: Learner, kind: str, now) -> None:
     session.add(
         LearnerContact(
-            learner_id=learner.id,
+            learner_id=stored_id(learner),
             kind=kind,
             staff_channel=who.channel,
             staff_user_id=str(who.user_id),

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
+from typing import cast
 
 from bot import metrics
 from bot.channels.base import ChannelService, Sender
@@ -51,7 +52,7 @@ def configured_channels(settings: Settings, tutor: Tutor) -> list[ChannelService
 
 def senders(services: list[ChannelService]) -> dict[str, Sender]:
     """The channels that can deliver queued messages (reminders, broadcasts)."""
-    return {s.name: s for s in services if hasattr(s, "deliver")}
+    return {s.name: cast(Sender, s) for s in services if hasattr(s, "deliver")}
 
 
 # --- the worker role ----------------------------------------------------------------------
@@ -183,19 +184,19 @@ async def serve_until(
         )
         if waiter not in done:  # the web server or the worker ended on its own
             for task in done:
-                if task.exception():
-                    raise task.exception()
+                if (error := task.exception()) is not None:
+                    raise error
             log.error("a part of this process stopped unexpectedly: shutting down")
         stop.set()
         server.should_exit = True
         await asyncio.gather(*(t for t in (web, work) if t))
     finally:
         waiter.cancel()
-        for task in (web, work):
-            if task and not task.done():
-                task.cancel()
+        for part in (web, work):
+            if part and not part.done():
+                part.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                    await part
 
 
 async def serve_channels(

@@ -8,7 +8,7 @@ from bot.admin.reports.shapes import CommuneRow, Counts, Metric, Report, TargetR
 from bot.admin.reports.targets import COMMUNE_PROFICIENT_PCT, PUBLIC_KINDS, TARGETS
 from bot.admin.roles import Filter, Scope, scope_filter
 from lessons.limits import LEARNER_GROUPS
-from storage.models import TargetBase, Unit
+from storage.models import TargetBase, Unit, stored_id
 
 
 @dataclass
@@ -88,7 +88,7 @@ def _unit_rows(
 
     unit_rows = []
     for u in units_in:
-        c = unit_counts.get(u.id, Counts())
+        c = unit_counts.get(stored_id(u), Counts())
         metrics = _unit_metrics(u.kind, u.headcount, c)
         flags = [
             f"{m.label} {_fmt_pct(m.pct)} < {m.target_pct}%" for m in metrics if m.met is False
@@ -96,7 +96,7 @@ def _unit_rows(
         commune = names.get(u.commune_code) if u.commune_code else None
         unit_rows.append(
             UnitRow(
-                u.id,
+                stored_id(u),
                 u.code,
                 u.name,
                 u.kind,

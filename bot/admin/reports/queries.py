@@ -67,7 +67,7 @@ def per_learner_select(catalog: Catalog, flt: Filter, ids: list[int] | None = No
     core = policy.core_lessons(catalog)
     n_core = max(len(core), 1)
     extra = [m for m in catalog.modules if ALL_GROUPS not in m.groups]
-    restrict = None
+    restrict: list[int] | Select | None = None
     if ids is not None:
         restrict = ids
     elif flt.as_dict():

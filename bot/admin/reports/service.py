@@ -81,9 +81,10 @@ class ReportService:
             for scope, commune, unit_id, seen in staff:
                 active = int(seen is not None and seen >= seen_since)
                 if scope == "unit":
-                    unit_team.setdefault(unit_id, [0, 0])
-                    unit_team[unit_id][0] += 1
-                    unit_team[unit_id][1] += active
+                    if unit_id is not None:  # a unit staff role names its unit
+                        unit_team.setdefault(unit_id, [0, 0])
+                        unit_team[unit_id][0] += 1
+                        unit_team[unit_id][1] += active
                     commune = unit_commune.get(unit_id)
                 if commune is not None:
                     team.setdefault(commune, [0, 0])

@@ -2,6 +2,7 @@
 passed per week."""
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, cast, func, select
@@ -32,7 +33,7 @@ async def weekly_trend(
     start_epoch = start.timestamp()
     dialect = session.get_bind().dialect.name
     scoped = bool(flt.as_dict())
-    out = [
+    out: list[dict[str, Any]] = [
         {"week": start + timedelta(weeks=i), "learners": 0, "lessons": 0, "passed": 0}
         for i in range(weeks)
     ]

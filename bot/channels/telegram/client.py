@@ -34,7 +34,8 @@ def response_types() -> tuple[type, ...]:
     caches only weakly: once the garbage collector has taken it, the next call builds it
     again (schema and validator, ~3 ms for Message), which was a fifth of the webhook's
     CPU time (docs/PERFORMANCE.md). Holding them here keeps them built."""
-    return tuple(Response[m.__returning__] for m in USED_METHODS)
+    # A type built at run time: mypy cannot read it as a type argument.
+    return tuple(Response[m.__returning__] for m in USED_METHODS)  # type: ignore[name-defined]
 
 
 def make_bot(settings: Settings) -> Bot:

@@ -104,13 +104,13 @@ class UpdateHandler:
         msg = query.message
         if msg is None or not query.data or msg.chat.type != ChatType.PRIVATE:
             return
-        chat_id = msg.chat.id
-        inbound = _inbound(update_id, chat_id, query.from_user, action=query.data)
+        chat_id, pressed = msg.chat.id, query.data
+        inbound = _inbound(update_id, chat_id, query.from_user, action=pressed)
 
         async def send(replies: list[Outbound]) -> Sent:
             if replies[0].kind == "feedback" and isinstance(msg, Message) and msg.text:
                 try:
-                    await self._show_verdict(msg, query.data, replies[0])
+                    await self._show_verdict(msg, pressed, replies[0])
                 except ChatUnreachable:
                     return Sent("blocked")
                 except GaveUp:
@@ -163,18 +163,20 @@ class UpdateHandler:
         """Send the file, with the text as its caption when it fits. True when the text
         went with it; False when the text still has to be sent as a message."""
         ref = out.attachment or ""
+        media: str | FSInputFile = ref
         if not ref.startswith(("https://", "http://")):
             if not Path(ref).is_file():
                 log.error("attachment missing: %s", ref)
                 return False
-            ref = FSInputFile(ref)
+            media = FSInputFile(ref)
         caption = out.text if tg_len(out.text) <= MAX_CAPTION_CHARS else None
         markup = keyboard(out.choices) if caption is not None and out.choices else None
+        method: SendPhoto | SendDocument
         if out.kind == "image":
-            method = SendPhoto(chat_id=chat_id, photo=ref, caption=caption, reply_markup=markup)
+            method = SendPhoto(chat_id=chat_id, photo=media, caption=caption, reply_markup=markup)
         else:
             method = SendDocument(
-                chat_id=chat_id, document=ref, caption=caption, reply_markup=markup
+                chat_id=chat_id, document=media, caption=caption, reply_markup=markup
             )
         await self.sender.call(method, chat_id, must=True)
         return caption is not None

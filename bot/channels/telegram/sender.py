@@ -124,7 +124,7 @@ class TelegramSender:
                 return None
             except TelegramRetryAfter as e:
                 log.warning("%s: 429, retrying after %ss", name, e.retry_after)
-                wait = e.retry_after
+                wait = float(e.retry_after)
             except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as e:
                 log.warning("%s: %s (attempt %d)", name, type(e).__name__, attempt)
                 wait, delay = delay, min(delay * 2, BACKOFF_MAX)

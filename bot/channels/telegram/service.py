@@ -32,6 +32,7 @@ class TelegramService:
         self.mode = settings.telegram_mode
         self.bot = make_bot(settings)
         # Outbox delivery: a lean sendMessage client of its own (delivery.py says why).
+        assert settings.telegram_bot_token is not None  # the runner starts it with a token
         self.delivery = TelegramDelivery(
             settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
         )

@@ -12,6 +12,7 @@ getUpdates does not work while a webhook is set (`hocai zalo delete-webhook`).
 """
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -111,7 +112,7 @@ async def poll(
                     events.submit(update)
                     continue
                 row_id = await inbox.keep(update)
-                events.submit(update, lambda row_id=row_id: inbox.done(row_id))
+                events.submit(update, functools.partial(inbox.done, row_id))
             continue
         await asyncio.sleep(delay)
         delay = min(delay * 2, max_delay)

@@ -2,6 +2,7 @@
 and as the outbox dispatcher sees it (bot.channels.base.Sender)."""
 
 import asyncio
+import functools
 import logging
 
 from fastapi import APIRouter
@@ -97,7 +98,7 @@ class ZaloService:
                 if left:
                     log.info("handling %d event(s) fetched before a restart", len(left))
                 for row_id, body in left:
-                    self.events.submit(body, lambda row_id=row_id: self.inbox.done(row_id))
+                    self.events.submit(body, functools.partial(self.inbox.done, row_id))
             timeout, first_delay = self._poll_args
             self._polling = asyncio.create_task(
                 poll(self.client, self.events, timeout, first_delay, inbox=self.inbox),

@@ -256,7 +256,7 @@ class OAuthClient:
         if response.status_code == 200 and access and refresh:
             now = utcnow()
             try:
-                lifetime = timedelta(seconds=int(body.get("expires_in")))
+                lifetime = timedelta(seconds=int(body.get("expires_in", "")))
             except (TypeError, ValueError):
                 lifetime = ACCESS_TOKEN_LIFETIME
             return Tokens(str(access), str(refresh), now + lifetime, now + REFRESH_TOKEN_LIFETIME)

@@ -53,7 +53,7 @@ class OASender:
             element = {"media_type": "image"}
             if part.image_url:
                 element["url"] = part.image_url
-            else:
+            elif part.image_path:
                 element["attachment_id"] = await self.client.upload_image(
                     Path(part.image_path), retry=retry
                 )

@@ -61,7 +61,8 @@ class ZaloOAService:
         clock: Callable[[], datetime] = utcnow,
         tokens: TokenStore | None = None,
     ):
-        if not configured(settings):
+        app_id, secret_key = settings.zalo_oa_app_id, settings.zalo_oa_secret_key
+        if not (configured(settings) and app_id and secret_key):
             raise ValueError(
                 "ZALO_OA_APP_ID, ZALO_OA_APP_SECRET and ZALO_OA_SECRET_KEY are required"
             )
@@ -73,8 +74,8 @@ class ZaloOAService:
         self.sender = OASender(self.client, tutor.sessions, clock, quota_pause)
         self.handler = EventHandler(tutor, self.sender)
         self._router = make_router(
-            settings.zalo_oa_app_id,
-            settings.zalo_oa_secret_key.get_secret_value(),
+            app_id,
+            secret_key.get_secret_value(),
             self.handler.handle,
         )
 

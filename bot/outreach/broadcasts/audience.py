@@ -3,7 +3,7 @@ bot/admin/roles.py, and the learners it stands for (conditions, counts per chann
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import communes, policy
@@ -56,12 +56,13 @@ async def resolve(
             raise BadAudience(f"group {value}")
         wanted = Filter(group=str(value))
     elif kind == "commune":
-        code = int(value) if str(value).isdigit() else None
+        code = _number(value)
         if code not in communes.by_code():
             raise BadAudience(f"commune {value}")
         wanted = Filter(commune=code)
     elif kind == "unit":
-        unit = await session.get(Unit, int(value)) if str(value).isdigit() else None
+        unit_id = _number(value)
+        unit = await session.get(Unit, unit_id) if unit_id is not None else None
         if unit is None:
             if who is not None and who.role == Role.admin:
                 raise BadAudience(f"unit {value}")
@@ -80,6 +81,11 @@ async def resolve(
         flt.unit_id,
         _label(flt, not_trained, unit),
     )
+
+
+def _number(value: str | int | None) -> int | None:
+    """A commune code or unit id as asked for: digits only."""
+    return int(str(value)) if str(value).isdigit() else None
 
 
 def _label(flt: Filter, not_trained: bool, unit: Unit | None) -> str:
@@ -104,9 +110,9 @@ def filter_of(bc: Broadcast) -> Filter:
     return Filter(f.get("commune"), f.get("unit_id"), f.get("group"))
 
 
-def conditions(catalog: Catalog, flt: Filter, not_trained: bool) -> list:
+def conditions(catalog: Catalog, flt: Filter, not_trained: bool) -> list[ColumnElement[bool]]:
     """Who receives a broadcast to this (already narrowed) audience."""
-    conds = [
+    conds: list[ColumnElement[bool]] = [
         Learner.status.in_([s.value for s in RECIPIENT_STATUSES]),
         Learner.consent_at.is_not(None),
         Learner.channel.in_(list(limits.MESSENGERS)),

@@ -67,6 +67,7 @@ async def create(
 ) -> Broadcast:
     """Store a confirmed broadcast: to be sent now (the next tick queues it) or at
     scheduled_at. The audience must come from `resolve` for this same principal."""
+    assert who.scope is not None  # resolve() checked this principal's scope
     conds = conditions(catalog, audience.filter, audience.not_trained)
     counts = await count_by_channel(session, conds)
     bc = Broadcast(

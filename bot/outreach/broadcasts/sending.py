@@ -15,7 +15,14 @@ from bot.channels import limits
 from bot.messages import Outbound
 from bot.outreach import outbox
 from bot.textutil import vn_number
-from storage.models import AuditLog, Broadcast, BroadcastStatus, OutboxMessage, OutboxStatus
+from storage.models import (
+    AuditLog,
+    Broadcast,
+    BroadcastStatus,
+    OutboxMessage,
+    OutboxStatus,
+    stored_id,
+)
 
 log = logging.getLogger("hocai.broadcasts")
 
@@ -104,7 +111,7 @@ async def cancel_locked(
         )
         .values(status=OutboxStatus.cancelled, claimed_until=None)
     )
-    counts = (await outcomes(session, [bc.id])).get(bc.id, Counter())
+    counts = await counts_of(session, bc)
     bc.status, bc.finished_at = BroadcastStatus.cancelled, now
     bc.delivered = counts[OutboxStatus.sent]
     bc.blocked = counts[OutboxStatus.blocked]
@@ -129,8 +136,15 @@ async def outcomes(session: AsyncSession, ids: list[int]) -> dict[int, Counter]:
     )
     out: dict[int, Counter] = {}
     for bc_id, status, n in await session.execute(stmt):
+        assert bc_id is not None  # the where clause picks rows of these broadcasts
         out.setdefault(bc_id, Counter())[status] = int(n)
     return out
+
+
+async def counts_of(session: AsyncSession, bc: Broadcast) -> Counter:
+    """One broadcast's outbox rows per status."""
+    bc_id = stored_id(bc)
+    return (await outcomes(session, [bc_id])).get(bc_id, Counter())
 
 
 def _outcome(bc: Broadcast, counts: Counter) -> dict:
@@ -154,8 +168,9 @@ async def recent(session: AsyncSession, stmt_filter: list, limit: int = 5):
             )
         ).scalars()
     )
-    counts = await outcomes(session, [b.id for b in rows])
-    return [(b, counts.get(b.id, Counter())) for b in rows]
+    ids = [stored_id(b) for b in rows]
+    counts = await outcomes(session, ids)
+    return [(b, counts.get(i, Counter())) for b, i in zip(rows, ids, strict=True)]
 
 
 def when_text(at: datetime, tz: ZoneInfo) -> str:
@@ -175,6 +190,7 @@ def status_line(bc: Broadcast, counts: Counter, tz: ZoneInfo) -> str:
         troubles.append(f"{vn_number(counts[OutboxStatus.skipped])} bỏ qua")
     extra = f" ({', '.join(troubles)})" if troubles else ""
     if bc.status == BroadcastStatus.scheduled:
+        assert bc.scheduled_at is not None  # composing.create schedules only with a time
         state = f"hẹn gửi lúc {when_text(bc.scheduled_at, tz)}, khoảng {vn_number(total)} người"
     elif bc.status in (BroadcastStatus.queueing, BroadcastStatus.sending):
         state = f"đang gửi: đã gửi {vn_number(sent)}/{vn_number(total)}{extra}"
@@ -222,7 +238,7 @@ def report_text(bc: Broadcast, tz: ZoneInfo, skipped: Counter | None = None) -> 
 async def finish_if_decided(session, bc: Broadcast, now: datetime, tz: ZoneInfo) -> None:
     """Once every row is decided: mark the broadcast done, count the outcomes and queue
     the report to its author."""
-    counts = (await outcomes(session, [bc.id])).get(bc.id, Counter())
+    counts = await counts_of(session, bc)
     if counts[OutboxStatus.pending] or counts[OutboxStatus.sending]:
         return
     bc.status, bc.finished_at = BroadcastStatus.done, now
@@ -231,7 +247,7 @@ async def finish_if_decided(session, bc: Broadcast, now: datetime, tz: ZoneInfo)
     bc.skipped = counts[OutboxStatus.skipped]
     counted = (OutboxStatus.sent, OutboxStatus.blocked, OutboxStatus.skipped)
     bc.failed = sum(n for s, n in counts.items() if s not in counted)
-    reasons = await skip_reasons(session, bc.id) if bc.skipped else Counter()
+    reasons = await skip_reasons(session, stored_id(bc)) if bc.skipped else Counter()
     report = outbox.row(
         f"bcr:{bc.id}",
         bc.author_channel,
