@@ -301,7 +301,7 @@ def _child(url: str, api: str, concurrency: int, ready, go, out) -> None:
 async def _child_async(url: str, api: str, concurrency: int, ready, go, out) -> None:
     from bot.channels.telegram.service import TelegramService
     from bot.config import LESSONS_DIR, Settings
-    from bot.engine import Tutor
+    from bot.engine import Engine
     from bot.outreach.dispatcher import Dispatcher
     from lessons.loader import load_or_raise
     from storage import db
@@ -312,7 +312,7 @@ async def _child_async(url: str, api: str, concurrency: int, ready, go, out) -> 
     settings = Settings(
         _env_file=None, telegram_bot_token=TOKEN, telegram_api_base=api, telegram_mode="polling"
     )
-    service = TelegramService(settings, Tutor(sessions, load_or_raise(LESSONS_DIR)))
+    service = TelegramService(settings, Engine(sessions, load_or_raise(LESSONS_DIR)))
     dispatcher = Dispatcher(
         sessions, {"telegram": service}, {"telegram": 0}, concurrency=concurrency
     )
@@ -353,7 +353,7 @@ async def run_processes(k: int, url: str, api: str, concurrency: int) -> tuple[f
 async def main_async(args) -> dict:
     from bot.channels.telegram.service import TelegramService
     from bot.config import LESSONS_DIR, Settings
-    from bot.engine import Tutor
+    from bot.engine import Engine
     from lessons.loader import load_or_raise
     from storage import db
     from tests.standins.telegram_api import TOKEN
@@ -378,7 +378,7 @@ async def main_async(args) -> dict:
         telegram_api_base=standin.url,
         telegram_mode="polling",
     )
-    service = TelegramService(settings, Tutor(sessions, catalog))
+    service = TelegramService(settings, Engine(sessions, catalog))
     runs = []
     try:
         for rate in ([0] if not args.skip_uncapped else []) + (

@@ -1,4 +1,4 @@
-"""Engine benchmark: inbound events per second through Tutor.handle with the real
+"""Engine benchmark: inbound events per second through Engine.handle with the real
 database (a fresh SQLite file and a fresh Postgres database), no HTTP, no channel.
 
     .venv/bin/python bench/engine.py                  # 1,000 learners x 20 events, both dbs
@@ -7,7 +7,7 @@ database (a fresh SQLite file and a fresh Postgres database), no HTTP, no channe
 Each learner goes through onboarding (/start, consent, group, commune typed and picked,
 unit skipped), then lesson cards and quiz answers, with a free question or two on the
 way (the offline tutor answers them): the same script as bench/webhook.py. Each event
-is one Tutor.handle call, i.e. one database transaction. Prints a table and writes
+is one Engine.handle call, i.e. one database transaction. Prints a table and writes
 bench/results/engine.json.
 """
 
@@ -45,7 +45,7 @@ async def measure(url: str, kind: str, learners: int, steps: int, concurrency: i
     import os
 
     from bot.config import LESSONS_DIR
-    from bot.engine import Tutor
+    from bot.engine import Engine
     from bot.flows.common import ERROR
     from bot.messages import Inbound
     from lessons.loader import load_or_raise
@@ -53,7 +53,7 @@ async def measure(url: str, kind: str, learners: int, steps: int, concurrency: i
 
     catalog = load_or_raise(LESSONS_DIR)
     engine = db.make_engine(url)
-    tutor = Tutor(db.make_sessionmaker(engine), catalog, rng=random.Random(7))
+    tutor = Engine(db.make_sessionmaker(engine), catalog, rng=random.Random(7))
     latencies: list[float] = []
     replies: dict[int, list] = {}
     errors = 0

@@ -68,9 +68,9 @@ def _lessons(args: argparse.Namespace) -> int:
 
 async def _chat(args: argparse.Namespace) -> int:
     from bot.channels import console
-    from bot.process.wiring import open_tutor
+    from bot.process.wiring import open_engine
 
-    async with open_tutor(get_settings()) as tutor:
+    async with open_engine(get_settings()) as tutor:
         await console.run(tutor, user_id=args.user, display_name=args.name)
     return 0
 

@@ -102,7 +102,7 @@ def parse_command(text: str) -> tuple[str | None, str | None]:
     return (name if name in COMMANDS else None), (arg.strip() or None)
 
 
-class Tutor:
+class Engine:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bot.config import LESSONS_DIR
-from bot.engine import Tutor
+from bot.engine import Engine
 from lessons.loader import load_or_raise
 from storage import db
 from tests.support import pg
@@ -52,7 +52,7 @@ def catalog():
 
 @pytest.fixture
 def tutor(sessions, catalog):
-    return Tutor(sessions, catalog, rng=random.Random(7))
+    return Engine(sessions, catalog, rng=random.Random(7))
 
 
 @pytest.fixture

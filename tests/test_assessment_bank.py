@@ -7,7 +7,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.flows import assessment
 from storage.models import Assessment, AssessmentAnswer, AuditLog, Learner
 from tests.transcript import Chat
@@ -110,7 +110,7 @@ async def test_coming_back_to_a_changed_attempt_starts_afresh(chat, catalog, ses
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_an_answer_to_a_bank_question_names_the_bank(sessions, catalog):
     """Drawn entries carry the bank mark; the question shown is the bank's wording."""
-    chat = Chat(Tutor(sessions, catalog, rng=random.Random(5)), catalog)
+    chat = Chat(Engine(sessions, catalog, rng=random.Random(5)), catalog)
     await chat.onboard()
     lid = await learner_id(sessions)
     bank = catalog.exam["m1-1"][0]

@@ -1,9 +1,9 @@
-"""Typed replies that pick the last offered choice (Tutor._choice_from_text): how learners
+"""Typed replies that pick the last offered choice (Engine._choice_from_text): how learners
 choose on channels without buttons (Zalo, console), and what stays free text."""
 
 import pytest
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from storage.models import Learner
 
 CONSENT = [["Đồng ý", "c:y"], ["Không đồng ý", "c:n"]]
@@ -13,11 +13,11 @@ MODULES = [["1. AI là gì", "mod:m1"], ["4. An toàn khi dùng AI", "mod:m4"], 
 
 
 @pytest.fixture(scope="module")
-def bare(catalog) -> Tutor:
-    return Tutor(sessions=None, catalog=catalog)  # _choice_from_text needs no database
+def bare(catalog) -> Engine:
+    return Engine(sessions=None, catalog=catalog)  # _choice_from_text needs no database
 
 
-def pick(tutor: Tutor, choices: list, text: str) -> str | None:
+def pick(tutor: Engine, choices: list, text: str) -> str | None:
     learner = Learner(channel="t", channel_user_id="1", choices=choices)
     action = tutor._choice_from_text(learner, text)
     return None if action is None else ":".join((action.verb, *action.args))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from bot.channels import console
-from bot.engine import Tutor
+from bot.engine import Engine
 
 
 def run_chat(tmp_path, lines: list[str], *extra: str) -> str:
@@ -96,7 +96,7 @@ async def test_the_console_wraps_replies_to_the_width(sessions, catalog):
 
     async def transcript(width):
         out = io.StringIO()
-        tutor = Tutor(sessions, catalog, rng=random.Random(1))
+        tutor = Engine(sessions, catalog, rng=random.Random(1))
         await console.run(tutor, user_id=f"w{width}", inp=io.StringIO(lines), out=out, width=width)
         return out.getvalue()
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import policy
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.flows import practice
 from bot.flows.quiz import question_message
 from lessons.limits import LEARNER_GROUPS
@@ -29,7 +29,7 @@ def clock():
 
 @pytest.fixture
 def timed_chat(sessions, catalog, clock):
-    return Chat(Tutor(sessions, catalog, rng=random.Random(3), clock=clock), catalog)
+    return Chat(Engine(sessions, catalog, rng=random.Random(3), clock=clock), catalog)
 
 
 async def take_lesson(chat: Chat, lesson_id: str, wrong: int = 0) -> None:

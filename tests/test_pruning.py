@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from bot.channels.telegram.handler import GROUP_NOTE_KEY as TELEGRAM_GROUP_NOTE
 from bot.channels.zalo.constants import GROUP_NOTE_KEY as ZALO_GROUP_NOTE
 from bot.config import Settings
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Inbound
 from bot.process.worker import Worker
 from storage.models import ProcessedUpdate
@@ -74,7 +74,7 @@ async def test_a_group_is_told_once_even_after_pruning(sessions):
 
 
 async def test_a_redelivery_within_the_retention_is_still_dropped(sessions, catalog):
-    tutor = Tutor(sessions, catalog)
+    tutor = Engine(sessions, catalog)
     first = Inbound("telegram", "501", text="/start", update_id="9001")
     assert await tutor.handle(first)
     assert await prune_processed_updates(sessions, utcnow() - RETENTION) == 0
@@ -124,7 +124,7 @@ async def test_batches_of_exactly_the_batch_size(sessions):
 
 async def test_the_worker_prunes_hourly_with_the_retention_setting(db_url, sessions, catalog):
     now = utcnow() + timedelta(days=10)  # the tutor's clock, ten days ahead
-    tutor = Tutor(sessions, catalog, clock=lambda: now)
+    tutor = Engine(sessions, catalog, clock=lambda: now)
     settings = Settings(database_url=db_url, processed_update_retention_days=3)
     assert Settings(database_url=db_url).processed_update_retention_days == 7  # the default
     await claim(sessions, "telegram", "old", timedelta(days=1))  # 11 days before the clock

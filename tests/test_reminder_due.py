@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alembic.script import ScriptDirectory
 from sqlalchemy import bindparam, select, text, update
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.outreach import reminders
 from storage import db
 from storage.models import Learner, LearnerStatus, ReminderDue
@@ -43,7 +43,7 @@ async def assert_in_step(sessions) -> None:
 
 
 async def test_the_schedule_follows_the_chat_and_the_tick(sessions, catalog):
-    tutor = Tutor(sessions, catalog, rng=random.Random(5), clock=Clock(vn(26, 10)))
+    tutor = Engine(sessions, catalog, rng=random.Random(5), clock=Clock(vn(26, 10)))
     lan, minh = Chat(tutor, catalog, user_id="lan"), Chat(tutor, catalog, user_id="minh")
     await minh.onboard()
     assert await schedule_rows(sessions) == {}  # no reminder time yet: nothing scheduled
@@ -109,7 +109,7 @@ async def test_status_changes_and_raw_updates_move_the_schedule(sessions):
 
 
 async def test_deleting_ones_data_removes_the_schedule_row(sessions, catalog):
-    lan = Chat(Tutor(sessions, catalog, rng=random.Random(5), clock=Clock(vn(26, 10))), catalog)
+    lan = Chat(Engine(sessions, catalog, rng=random.Random(5), clock=Clock(vn(26, 10))), catalog)
     await with_reminder(lan)
     assert len(await schedule_rows(sessions)) == 1
     await lan.say("/dulieu")

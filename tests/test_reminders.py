@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.outreach import outbox, reminders, schedule
 from storage import db
 from storage.models import Learner, LearnerStatus, OutboxMessage, ReviewItem
@@ -27,7 +27,7 @@ def clock():
 
 @pytest.fixture
 def lan(sessions, catalog, clock):
-    return Chat(Tutor(sessions, catalog, rng=random.Random(5), clock=clock), catalog)
+    return Chat(Engine(sessions, catalog, rng=random.Random(5), clock=clock), catalog)
 
 
 async def with_reminder(chat: Chat, preset: str = "Tối 20:00", days: str = "Mỗi ngày"):
@@ -265,7 +265,7 @@ async def test_the_worker_goes_on_after_a_batch_that_queues_nothing(sessions, ca
             )
             for i in range(3)
         )
-    tutor = Tutor(sessions, catalog, clock=Clock(vn(26, 20)))
+    tutor = Engine(sessions, catalog, clock=Clock(vn(26, 20)))
     worker = Worker(Settings(_env_file=None), tutor, {})
 
     assert await worker.tick() == 3

@@ -2,7 +2,7 @@
 
 import uuid
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Inbound, Outbound
 from lessons.loader import Catalog
 
@@ -10,7 +10,7 @@ from lessons.loader import Catalog
 class Chat:
     def __init__(
         self,
-        tutor: Tutor,
+        tutor: Engine,
         catalog: Catalog,
         user_id: str = "1001",
         channel: str = "test",

@@ -15,7 +15,7 @@ import uuid
 from typing import TextIO
 
 from bot.channels.render import numbered
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.failures import Unavailable
 from bot.flows.common import ERROR
 from bot.messages import Inbound, Outbound
@@ -63,7 +63,7 @@ def _print(replies: list[Outbound], out: TextIO, width: int | None = None) -> No
 
 
 async def run(
-    tutor: Tutor,
+    tutor: Engine,
     user_id: str = "local",
     display_name: str | None = None,
     inp: TextIO = sys.stdin,

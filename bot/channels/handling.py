@@ -27,7 +27,7 @@ from bot.outreach.replies import Sent
 from storage.repository import Repository
 
 if TYPE_CHECKING:
-    from bot.engine import Handled, Tutor
+    from bot.engine import Engine, Handled
 
 log = logging.getLogger("hocai.channels")
 T = TypeVar("T")
@@ -90,7 +90,7 @@ async def _try(show_typing: Callable[[], Awaitable[object]]) -> None:
 
 
 async def answer(
-    tutor: "Tutor",
+    tutor: "Engine",
     inbound: Inbound,
     send: Send,
     show_typing: Callable[[], Awaitable[object]] | None = None,
@@ -104,7 +104,7 @@ async def answer(
     await send_recorded(tutor, handled, send)
 
 
-async def send_recorded(tutor: "Tutor", handled: "Handled", send: Send) -> None:
+async def send_recorded(tutor: "Engine", handled: "Handled", send: Send) -> None:
     """Send what was recorded and mark it: sent, blocked, or the rest left to the
     dispatcher. A crash before the mark leaves the row to the sweeper."""
     if not handled.replies:
@@ -127,13 +127,13 @@ async def send_recorded(tutor: "Tutor", handled: "Handled", send: Send) -> None:
     await _mark(tutor, handled, sent)
 
 
-async def _mark(tutor: "Tutor", handled: "Handled", sent: Sent) -> None:
+async def _mark(tutor: "Engine", handled: "Handled", sent: Sent) -> None:
     if handled.reply_id is not None and tutor.replies is not None:  # recorded
         await tutor.replies.mark(handled.reply_id, sent, handled.recorded_at)
 
 
 async def answer_once(
-    tutor: "Tutor",
+    tutor: "Engine",
     namespace: str,
     key: str,
     channel: str,

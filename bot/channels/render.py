@@ -1,6 +1,6 @@
 """Rendering shared by channels without buttons (console, Zalo): choices become a numbered
 list with a hint ("Trả lời 1, 2 hoặc 3."), and the learner replies by typing; the engine
-maps the reply back (Tutor._choice_from_text). Quiz options are already lettered in the
+maps the reply back (Engine._choice_from_text). Quiz options are already lettered in the
 text ("A. …"), so they are not listed again: they only get the hint ("Trả lời A, B, C
 hoặc D."); a typed number works for them too."""
 

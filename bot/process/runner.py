@@ -25,15 +25,15 @@ from typing import cast
 from bot import metrics
 from bot.channels.base import ChannelService, Sender
 from bot.config import Settings
-from bot.engine import Tutor
-from bot.process.wiring import open_tutor
+from bot.engine import Engine
+from bot.process.wiring import open_engine
 from bot.process.worker import Worker
 from storage import db
 
 log = logging.getLogger("hocai.runner")
 
 
-def configured_channels(settings: Settings, tutor: Tutor) -> list[ChannelService]:
+def configured_channels(settings: Settings, tutor: Engine) -> list[ChannelService]:
     services: list[ChannelService] = []
     if settings.telegram_bot_token:
         from bot.channels.telegram.service import TelegramService
@@ -62,7 +62,7 @@ class WorkerRole:
     """Runs a Worker while this process may: always on SQLite, while it holds the leader
     lock on Postgres. `leading` is what /healthz and /metrics report."""
 
-    def __init__(self, settings: Settings, tutor: Tutor, channel_senders: dict[str, Sender]):
+    def __init__(self, settings: Settings, tutor: Engine, channel_senders: dict[str, Sender]):
         self.settings = settings
         self.tutor = tutor
         self.senders = channel_senders
@@ -201,7 +201,7 @@ async def serve_until(
 
 async def serve_channels(
     settings: Settings,
-    tutor: Tutor,
+    tutor: Engine,
     services: list[ChannelService],
     with_worker: bool = True,
     stop: asyncio.Event | None = None,
@@ -230,7 +230,7 @@ async def serve_channels(
             await service.stop()
 
 
-def _prepare(tutor: Tutor) -> None:
+def _prepare(tutor: Engine) -> None:
     metrics.instrument_llm(tutor.answerer)
     # A serving process indexes the lessons for the tutor now (about a second) rather than
     # on the first learner's question; `hocai chat` keeps it lazy for a fast start.
@@ -239,7 +239,7 @@ def _prepare(tutor: Tutor) -> None:
 
 async def run(settings: Settings) -> int:
     """`hocai run`: serve + worker in one process; the console chat without tokens."""
-    async with open_tutor(settings) as tutor:
+    async with open_engine(settings) as tutor:
         services = configured_channels(settings, tutor)
         if not services:
             from bot.channels import console
@@ -256,7 +256,7 @@ async def run(settings: Settings) -> int:
 
 async def serve(settings: Settings) -> int:
     """`hocai serve`: channels and the web app, no worker."""
-    async with open_tutor(settings) as tutor:
+    async with open_engine(settings) as tutor:
         services = configured_channels(settings, tutor)
         _prepare(tutor)
         polling = [s.name for s in services if getattr(s, "mode", "") == "polling"]
@@ -278,7 +278,7 @@ async def work(settings: Settings) -> int:
     /healthz, /readyz, /metrics on WEB_PORT; no webhooks, no dashboard."""
     from bot.web.app import create_app
 
-    async with open_tutor(settings) as tutor:
+    async with open_engine(settings) as tutor:
         services = configured_channels(settings, tutor)
         channel_senders = senders(services)
         if not channel_senders:

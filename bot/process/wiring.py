@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings, parse_quiet_hours
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.process.startup import migrate_when_reachable
 from bot.tutor.answerer import Answerer
 from lessons.loader import load_or_raise
@@ -12,13 +12,13 @@ from storage import db
 
 
 @asynccontextmanager
-async def open_tutor(settings: Settings) -> AsyncIterator[Tutor]:
-    """A ready Tutor on a migrated database; the engine is disposed of on exit."""
+async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
+    """A ready Engine on a migrated database; the engine is disposed of on exit."""
     catalog = load_or_raise(settings.lessons_dir)
     engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
     try:
         await migrate_when_reachable(engine, settings.startup_timeout_seconds)
-        yield Tutor(
+        yield Engine(
             db.make_sessionmaker(engine),
             catalog,
             timezone=settings.timezone,

@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.channels.base import Sender
 from bot.config import Settings, parse_quiet_hours
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.outreach import reminders
 from bot.outreach.dispatcher import Dispatcher
 
@@ -22,7 +22,7 @@ MAX_BATCHES_PER_TICK = 100  # bounded work per tick; the next tick continues
 
 
 class Worker:
-    def __init__(self, settings: Settings, tutor: Tutor, senders: dict[str, Sender]):
+    def __init__(self, settings: Settings, tutor: Engine, senders: dict[str, Sender]):
         self.settings = settings
         self.tutor = tutor
         rates = {

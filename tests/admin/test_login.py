@@ -9,7 +9,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from bot.admin import tokens
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Inbound
 from storage.types import utcnow
 from tests.admin.conftest import COMMUNE_A, add_role
@@ -18,7 +18,7 @@ from tests.admin.conftest import COMMUNE_A, add_role
 @pytest.fixture
 def bot(sessions, catalog, settings, monkeypatch, clean):
     monkeypatch.setattr("bot.flows.staff.get_settings", lambda: settings)
-    return Tutor(sessions, catalog, rng=random.Random(3))
+    return Engine(sessions, catalog, rng=random.Random(3))
 
 
 async def say(bot, channel, user_id, text):

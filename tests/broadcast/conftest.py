@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels.telegram.service import TelegramService
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.outreach import broadcasts
 from bot.outreach.dispatcher import Dispatcher
 from storage.models import Broadcast, Learner, OutboxMessage, StaffRole, Unit
@@ -30,7 +30,7 @@ def clock():
 
 @pytest.fixture
 def tutor(sessions, catalog, clock):
-    return Tutor(sessions, catalog, rng=random.Random(7), clock=clock)
+    return Engine(sessions, catalog, rng=random.Random(7), clock=clock)
 
 
 @pytest.fixture

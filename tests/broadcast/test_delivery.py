@@ -241,14 +241,14 @@ async def test_the_worker_sends_a_broadcast_by_itself(
 
 WORKER = """
 import asyncio, sys
-from bot.process.wiring import open_tutor
+from bot.process.wiring import open_engine
 from bot.channels.telegram.service import TelegramService
 from bot.config import get_settings
 from bot.process.worker import Worker
 
 async def main():
     settings = get_settings()
-    async with open_tutor(settings) as tutor:
+    async with open_engine(settings) as tutor:
         worker = Worker(settings, tutor, {"telegram": TelegramService(settings, tutor)})
         await worker.start()
         print("started", flush=True)

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from storage import db
 from tests.faults.proxy import FaultProxy
 from tests.support import pg
@@ -36,4 +36,4 @@ async def proxied(pg_url, proxy, direct):
 
 @pytest.fixture
 def faulty_tutor(proxied, catalog):
-    return Tutor(proxied, catalog, rng=random.Random(7), reply_lease=2.0)
+    return Engine(proxied, catalog, rng=random.Random(7), reply_lease=2.0)

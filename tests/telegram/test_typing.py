@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.tutor import prompts as P
 from bot.tutor.answerer import Answerer
 from bot.tutor.llm import ChatModel
@@ -15,7 +15,7 @@ from tests.standins.openai_api import API_KEY, MODEL
 def tutor(sessions, catalog, openai_api):  # the channel's tutor, with a model to wait for
     model = ChatModel(MODEL, API_KEY, openai_api.base_url, timeout=5.0)
     answerer = Answerer(catalog, model=model, prompts=P.load(), daily_quota=30)
-    return Tutor(sessions, catalog, rng=random.Random(7), answerer=answerer)
+    return Engine(sessions, catalog, rng=random.Random(7), answerer=answerer)
 
 
 async def test_a_slow_answer_shows_typing_while_it_is_prepared(learner, openai_api):

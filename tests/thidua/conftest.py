@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.admin import leaderboard
-from bot.engine import Tutor
+from bot.engine import Engine
 from storage.models import Learner, StaffRole, TargetBase, Unit
 from tests.support.clock import Clock
 from tests.transcript import Chat
@@ -41,7 +41,7 @@ def clock():
 
 @pytest.fixture
 def tutor(sessions, catalog, clock):
-    return Tutor(sessions, catalog, rng=random.Random(7), clock=clock)
+    return Engine(sessions, catalog, rng=random.Random(7), clock=clock)
 
 
 def person(uid: str, commune: int, **extra) -> Learner:

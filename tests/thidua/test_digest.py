@@ -73,12 +73,12 @@ async def test_two_workers_ticking_at_once_queue_each_digest_once(sessions, prov
 
 async def test_the_worker_tick_sends_it(sessions, catalog, province):
     from bot.config import Settings
-    from bot.engine import Tutor
+    from bot.engine import Engine
     from bot.process.worker import Worker
     from tests.support.clock import Clock
 
     settings = Settings(_env_file=None, public_base_url="https://hocai.example.vn/")
-    worker = Worker(settings, Tutor(sessions, catalog, clock=Clock(vn(7, 8, 3))), {})
+    worker = Worker(settings, Engine(sessions, catalog, clock=Clock(vn(7, 8, 3))), {})
     assert await worker.tick() == 4
     sent = await digests(sessions)
     assert sent[STAFF_B].messages[0]["text"].endswith(f"Trang quản trị: {URL}")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.tutor import prompts as P
 from bot.tutor.answerer import Answerer
 from bot.tutor.llm import ChatModel
@@ -54,4 +54,4 @@ def offline(catalog):
 
 @pytest.fixture
 def ai_chat(sessions, catalog, ai):
-    return Chat(Tutor(sessions, catalog, rng=random.Random(7), answerer=ai), catalog)
+    return Chat(Engine(sessions, catalog, rng=random.Random(7), answerer=ai), catalog)

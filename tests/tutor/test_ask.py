@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.tutor.answerer import AI_LABEL, MAX_CHARS, Answerer
 from storage.models import AuditLog, TutorAnswer
 from tests.transcript import Chat
@@ -75,7 +75,7 @@ async def test_a_refusal_gives_the_referral_and_its_lesson(chat, sessions):
 
 async def test_the_daily_quota_holds(sessions, catalog):
     now = [datetime(2026, 11, 27, 16, 0, tzinfo=UTC)]
-    tutor = Tutor(
+    tutor = Engine(
         sessions,
         catalog,
         rng=random.Random(7),

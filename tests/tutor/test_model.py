@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.tutor import guards
 from bot.tutor.answerer import AI_LABEL, MAX_CHARS, Answerer
 from bot.tutor.grader import LABEL as PRACTICE_LABEL
@@ -148,7 +148,7 @@ async def test_a_pasted_injection_inside_a_course_question_stays_content(ai, sta
 async def test_the_quota_holds_with_the_model(sessions, catalog, model, prompts, standin):
     standin.answer(GOOD)
     answerer = Answerer(catalog, model=model, prompts=prompts, daily_quota=2, faq=False)
-    chat = Chat(Tutor(sessions, catalog, answerer=answerer), catalog)
+    chat = Chat(Engine(sessions, catalog, answerer=answerer), catalog)
     await chat.onboard()
     for _ in range(2):
         await chat.say(SCAM)
@@ -162,7 +162,7 @@ async def test_a_slow_model_holds_no_database_transaction(sessions, catalog, sta
     """While the model thinks, other learners are served (on SQLite a held write
     transaction would lock them out)."""
     slow = ChatModel(MODEL, API_KEY, standin.base_url, timeout=30)
-    tutor = Tutor(
+    tutor = Engine(
         sessions, catalog, answerer=Answerer(catalog, model=slow, prompts=prompts, faq=False)
     )
     asker, other = Chat(tutor, catalog), Chat(tutor, catalog, user_id="2002", name=None)

@@ -13,7 +13,7 @@ from bot.channels.telegram.service import TelegramService
 from bot.channels.zalo.service import ZaloService
 from bot.channels.zalo_oa.service import ZaloOAService
 from bot.config import Settings
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.web.app import create_app
 from lessons.limits import QUIZ_DRAW
 from tests.standins.telegram_api import TOKEN as TG_TOKEN
@@ -99,7 +99,7 @@ class ScriptedInput(io.StringIO):
         raise AssertionError(f"no option {arg!r} in:\n{screen}")
 
 
-async def run_console(tutor: Tutor, steps, catalog) -> list[set[str]]:
+async def run_console(tutor: Engine, steps, catalog) -> list[set[str]]:
     out = io.StringIO()
     inp = ScriptedInput(steps[1:], out, catalog)  # the console says /start itself
     await console.run(tutor, user_id="c-1", display_name="Lan", inp=inp, out=out)
@@ -163,12 +163,12 @@ async def test_console_telegram_zalo_and_the_oa_show_the_same_words(
         telegram_mode="webhook",
         telegram_webhook_secret=TG_SECRET,
     )
-    tg = TelegramService(tg_settings, Tutor(sessions, catalog, rng=random.Random(SEED)))
+    tg = TelegramService(tg_settings, Engine(sessions, catalog, rng=random.Random(SEED)))
     zalo = ZaloService(
-        make_settings(zalo_api), Tutor(sessions, catalog, rng=random.Random(SEED)), retry=FAST
+        make_settings(zalo_api), Engine(sessions, catalog, rng=random.Random(SEED)), retry=FAST
     )
     oa = ZaloOAService(
-        oa_settings(oa_api), Tutor(sessions, catalog, rng=random.Random(SEED)), retry=OA_FAST
+        oa_settings(oa_api), Engine(sessions, catalog, rng=random.Random(SEED)), retry=OA_FAST
     )
     try:
         await oa_connect(oa, oa_api)
@@ -181,7 +181,7 @@ async def test_console_telegram_zalo_and_the_oa_show_the_same_words(
             zalo_learner = ZaloLearner(zalo_api, webhook_delivery(c, SECRET), catalog)
             zalo_seen = await run_zalo(zalo_learner, steps, catalog)
             oa_seen = await run_oa(OALearner(oa_api, c, catalog), steps)
-        console_tutor = Tutor(sessions, catalog, rng=random.Random(SEED))
+        console_tutor = Engine(sessions, catalog, rng=random.Random(SEED))
         console_seen = await run_console(console_tutor, steps, catalog)
     finally:
         await tg.stop()

@@ -28,7 +28,7 @@ from bot.channels.telegram.constants import CHANNEL, MAX_CAPTION_CHARS
 from bot.channels.telegram.delivery import TelegramDelivery
 from bot.channels.telegram.render import answered_question, keyboard, tg_len
 from bot.channels.telegram.sender import ChatUnreachable, GaveUp, TelegramSender
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Inbound, Outbound
 from bot.outreach.replies import Sent
 
@@ -55,7 +55,7 @@ def chat_of(update: Update) -> int | None:
 
 
 class UpdateHandler:
-    def __init__(self, tutor: Tutor, bot: Bot, delivery: TelegramDelivery):
+    def __init__(self, tutor: Engine, bot: Bot, delivery: TelegramDelivery):
         self.tutor = tutor
         self.sender = TelegramSender(bot, self._mark_unreachable, delivery)
         self.bot_username: str | None = None  # from getMe, for the group note's link

@@ -17,7 +17,7 @@ from bot.channels.telegram.handler import UpdateHandler
 from bot.channels.telegram.polling import poll
 from bot.channels.telegram.webhook import make_router
 from bot.config import Settings
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Outbound
 
 log = logging.getLogger("hocai.telegram")
@@ -28,7 +28,7 @@ STOP_GRACE_SECONDS = 20.0  # on stop, how long a polled batch being handled may 
 class TelegramService:
     name = CHANNEL
 
-    def __init__(self, settings: Settings, tutor: Tutor):
+    def __init__(self, settings: Settings, tutor: Engine):
         self.mode = settings.telegram_mode
         self.bot = make_bot(settings)
         # Outbox delivery: a lean sendMessage client of its own (delivery.py says why).

@@ -39,7 +39,7 @@ from bot.channels.zalo.constants import (
     MAX_ID_CHARS,
 )
 from bot.channels.zalo.render import render
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Inbound, Outbound
 from bot.outreach.replies import Sent
 
@@ -102,7 +102,7 @@ def event_key(event: Event) -> tuple[str, float | None]:
 
 
 class EventHandler:
-    def __init__(self, tutor: Tutor, client: ZaloClient):
+    def __init__(self, tutor: Engine, client: ZaloClient):
         self.tutor = tutor
         self.client = client
 

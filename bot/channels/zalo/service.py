@@ -25,7 +25,7 @@ from bot.channels.zalo.handler import EventHandler
 from bot.channels.zalo.polling import EventRunner, poll
 from bot.channels.zalo.webhook import make_router
 from bot.config import Settings
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Outbound
 
 log = logging.getLogger("hocai.zalo")
@@ -37,7 +37,7 @@ class ZaloService:
     def __init__(
         self,
         settings: Settings,
-        tutor: Tutor,
+        tutor: Engine,
         *,
         retry: Retry | None = None,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,

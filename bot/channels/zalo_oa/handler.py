@@ -39,7 +39,7 @@ from bot.channels.zalo_oa.constants import (
     USER_EVENT_PREFIX,
 )
 from bot.channels.zalo_oa.sender import OASender
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Inbound, Outbound
 from bot.outreach.replies import Sent
 
@@ -74,7 +74,7 @@ def parse_event(body: object) -> Event | None:
 
 
 class EventHandler:
-    def __init__(self, tutor: Tutor, sender: OASender):
+    def __init__(self, tutor: Engine, sender: OASender):
         self.tutor = tutor
         self.sender = sender
 

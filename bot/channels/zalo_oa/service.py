@@ -22,7 +22,7 @@ from bot.channels.zalo_oa.sender import OASender
 from bot.channels.zalo_oa.tokens import TokenStore
 from bot.channels.zalo_oa.webhook import make_router
 from bot.config import Settings
-from bot.engine import Tutor
+from bot.engine import Engine
 from bot.messages import Outbound
 from storage.types import utcnow
 
@@ -54,7 +54,7 @@ class ZaloOAService:
     def __init__(
         self,
         settings: Settings,
-        tutor: Tutor,
+        tutor: Engine,
         *,
         retry: Retry | None = None,
         quota_pause: float = QUOTA_PAUSE_SECONDS,
