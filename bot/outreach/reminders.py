@@ -101,7 +101,7 @@ class _Due(NamedTuple):
     reviews: int
 
 
-def _claim(now: datetime, batch: int):
+def _claim(now: datetime, batch: int, pg: bool):
     """Due active learners, oldest slot first, locked for this tick (SKIP LOCKED: another
     scheduler takes other learners), with what their reminders need: one round trip,
     plain rows (no ORM objects). The scan runs on the narrow reminder_due table (its rows
@@ -109,23 +109,31 @@ def _claim(now: datetime, batch: int):
     schedule row so that a row another scheduler has just moved on is checked again on
     its new version (Postgres re-checks the locked tables' conditions) and not claimed
     twice; the learner row so that a learner being answered right now is skipped until
-    the next tick rather than having its reset counters overwritten."""
+    the next tick rather than having its reset counters overwritten.
+
+    On Postgres the schedule row carries the completed lessons and the review due times
+    (migration 0015), so the claim reads no other table; elsewhere two subqueries read
+    lesson_progress and review_item."""
     lr, lp, ri = Learner.__table__, LessonProgress.__table__, ReviewItem.__table__
     rd = ReminderDue.__table__
-    done = (
-        select(func.aggregate_strings(lp.c.lesson_id, ","))
-        .where(lp.c.learner_id == lr.c.id, lp.c.completed_at.is_not(None))
-        .scalar_subquery()
-    )
-    reviews = (
-        select(func.count())
-        .select_from(ri)
-        .where(ri.c.learner_id == lr.c.id, ri.c.due_at <= now)
-        .scalar_subquery()
-    )
+    if pg:
+        due_at = func.unnest(rd.c.reviews).column_valued("r")
+        done = rd.c.done
+        reviews = select(func.count()).where(due_at <= now)
+    else:
+        done = (
+            select(func.aggregate_strings(lp.c.lesson_id, ","))
+            .where(lp.c.learner_id == lr.c.id, lp.c.completed_at.is_not(None))
+            .scalar_subquery()
+        )
+        reviews = (
+            select(func.count())
+            .select_from(ri)
+            .where(ri.c.learner_id == lr.c.id, ri.c.due_at <= now)
+        )
     columns = [lr.c[name] for name in _Due._fields[:-2]]
     return (
-        select(*columns, done.label("done"), reviews.label("reviews"))
+        select(*columns, done.label("done"), reviews.scalar_subquery().label("reviews"))
         .select_from(rd.join(lr, lr.c.id == rd.c.learner_id))
         .where(rd.c.due_at <= now)
         .order_by(rd.c.due_at)
@@ -342,7 +350,8 @@ async def tick_batch(
     """One batch, in one transaction: claim up to `batch` due learners, queue their
     reminders, move them on. Call again while it claims learners."""
     async with sessions() as session, session.begin():
-        claimed = (await session.execute(_claim(now, batch))).all()
+        pg = session.bind.dialect.name == "postgresql"
+        claimed = (await session.execute(_claim(now, batch, pg))).all()
         if not claimed:
             return Batch(0, 0)
         planner = _Planner(catalog, now, tz, quiet)
@@ -353,7 +362,7 @@ async def tick_batch(
             change, reminder = planner.decide(due)
             changes.append(change)
             queued.append(reminder)
-        if session.bind.dialect.name == "postgresql":
+        if pg:
             new = await _write_pg(session, changes, queued, now)
         else:
             new = await _write_other(session, dues, changes, queued, now)
