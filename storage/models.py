@@ -115,7 +115,7 @@ class ReminderDue(TableModel, table=True):
     channel: Col[str] = Field(max_length=16)
     # Postgres only (triggers of migration 0015; NULL on SQLite): what the tick's reminder
     # says, so that its claim reads no other table. The completed lesson ids (comma-
-    # separated) and the review items' due times (sorted).
+    # separated, '' for none) and the review items' due times (sorted).
     done: Col[str | None] = Field(default=None, sa_column=Column(sa.Text(), nullable=True))
     reviews: Col[list[datetime] | None] = Field(
         default=None,

@@ -26,42 +26,41 @@ down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# A learner's values, recomputed from the tables (`id`: the learner's id).
+# A learner's values, recomputed from the tables (`id`: the learner's id). done is never
+# NULL on Postgres once a statement is over ('' is "none", NULL "not filled yet");
+# reviews is NULL for none.
 _DONE = (
-    "(SELECT string_agg(p.lesson_id, ',' ORDER BY p.lesson_id) FROM lesson_progress p "
-    "WHERE p.learner_id = {id} AND p.completed_at IS NOT NULL)"
+    "coalesce((SELECT string_agg(p.lesson_id, ',' ORDER BY p.lesson_id) FROM lesson_progress p "
+    "WHERE p.learner_id = {id} AND p.completed_at IS NOT NULL), '')"
 )
 _REVIEWS = "(SELECT array_agg(r.due_at ORDER BY r.due_at) FROM review_item r WHERE r.learner_id = {id})"
-_IS_DUE = "{t}.status = 'active' AND {t}.next_reminder_at IS NOT NULL"
 
-# The learner trigger of 0013, now filling done and reviews for the learners it newly
-# schedules (was not due before this statement); a row that stays keeps its values, so
-# the tick's move of 1,000 learners reads neither table.
+# The learner trigger of 0013, now filling done and reviews on the rows it inserts (the
+# upsert's RETURNING names them); a row that stays keeps its values, so the tick's move
+# of 1,000 learners reads neither table.
 _SYNC = f"""
     CREATE OR REPLACE FUNCTION hocai_reminder_due_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        fresh integer[];
     BEGIN
         IF TG_OP = 'UPDATE' THEN
             DELETE FROM reminder_due d USING new_rows n
-            WHERE d.learner_id = n.id AND NOT ({_IS_DUE.format(t='n')});
-            INSERT INTO reminder_due AS d (learner_id, due_at, channel, done, reviews)
-            SELECT n.id, n.next_reminder_at, n.channel,
-                CASE WHEN NOT was_due THEN {_DONE.format(id='n.id')} END,
-                CASE WHEN NOT was_due THEN {_REVIEWS.format(id='n.id')} END
-            FROM new_rows n
-            JOIN (SELECT o.id, {_IS_DUE.format(t='o')} AS was_due FROM old_rows o) o ON o.id = n.id
-            WHERE {_IS_DUE.format(t='n')}
+            WHERE d.learner_id = n.id AND NOT (n.status = 'active' AND n.next_reminder_at IS NOT NULL);
+        END IF;
+        WITH up AS (
+            INSERT INTO reminder_due AS d (learner_id, due_at, channel)
+            SELECT n.id, n.next_reminder_at, n.channel FROM new_rows n
+            WHERE n.status = 'active' AND n.next_reminder_at IS NOT NULL
             ON CONFLICT (learner_id) DO UPDATE
                 SET due_at = EXCLUDED.due_at, channel = EXCLUDED.channel
-                WHERE (d.due_at, d.channel) IS DISTINCT FROM (EXCLUDED.due_at, EXCLUDED.channel);
-        ELSE
-            INSERT INTO reminder_due AS d (learner_id, due_at, channel, done, reviews)
-            SELECT n.id, n.next_reminder_at, n.channel, {_DONE.format(id='n.id')},
-                {_REVIEWS.format(id='n.id')}
-            FROM new_rows n
-            WHERE {_IS_DUE.format(t='n')}
-            ON CONFLICT (learner_id) DO UPDATE
-                SET due_at = EXCLUDED.due_at, channel = EXCLUDED.channel
-                WHERE (d.due_at, d.channel) IS DISTINCT FROM (EXCLUDED.due_at, EXCLUDED.channel);
+                WHERE (d.due_at, d.channel) IS DISTINCT FROM (EXCLUDED.due_at, EXCLUDED.channel)
+            RETURNING d.learner_id, d.done IS NULL AS fresh
+        )
+        SELECT array_agg(up.learner_id) INTO fresh FROM up WHERE up.fresh;
+        IF fresh IS NOT NULL THEN
+            UPDATE reminder_due d SET done = {_DONE.format(id='d.learner_id')},
+                reviews = {_REVIEWS.format(id='d.learner_id')}
+            WHERE d.learner_id = ANY(fresh);
         END IF;
         RETURN NULL;
     END $$
@@ -160,18 +159,18 @@ def upgrade() -> None:
         ))
     if op.get_bind().dialect.name != "postgresql":
         return
+    # Filled by rebuilding the table rather than updating every row: no dead row versions
+    # or index entries left behind for the tick's scans to step over.
+    op.execute("DROP INDEX ix_reminder_due_due_at")
     op.execute(
-        f"UPDATE reminder_due d SET done = {_DONE.format(id='d.learner_id')}, "
-        f"reviews = {_REVIEWS.format(id='d.learner_id')}"
+        "CREATE TEMPORARY TABLE reminder_due_0015 ON COMMIT DROP AS "
+        f"SELECT d.learner_id, d.due_at, d.channel, {_DONE.format(id='d.learner_id')} AS done, "
+        f"{_REVIEWS.format(id='d.learner_id')} AS reviews FROM reminder_due d"
     )
+    op.execute("TRUNCATE reminder_due")
+    op.execute("INSERT INTO reminder_due SELECT * FROM reminder_due_0015 ORDER BY learner_id")
+    op.execute("CREATE INDEX ix_reminder_due_due_at ON reminder_due (due_at)")
     op.execute(_SYNC)
-    # The update trigger now reads the rows' old versions too (was the learner due?).
-    op.execute("DROP TRIGGER learner_reminder_due_update ON learner")
-    op.execute(
-        "CREATE TRIGGER learner_reminder_due_update AFTER UPDATE ON learner "
-        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-        "FOR EACH STATEMENT EXECUTE FUNCTION hocai_reminder_due_sync()"
-    )
     for statements in _CHILDREN:
         for statement in statements:
             op.execute(statement)
@@ -183,12 +182,6 @@ def downgrade() -> None:
             for event in ("insert", "update", "delete"):
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_reminder_due_{event} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS hocai_reminder_due_{table}()")
-        op.execute("DROP TRIGGER learner_reminder_due_update ON learner")
-        op.execute(
-            "CREATE TRIGGER learner_reminder_due_update AFTER UPDATE ON learner "
-            "REFERENCING NEW TABLE AS new_rows "
-            "FOR EACH STATEMENT EXECUTE FUNCTION hocai_reminder_due_sync()"
-        )
         op.execute(_SYNC_0013)
     with op.batch_alter_table('reminder_due', schema=None) as batch_op:
         batch_op.drop_column('reviews')
