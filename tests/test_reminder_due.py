@@ -312,3 +312,32 @@ async def test_the_migration_fills_lessons_and_reviews_on_postgres(pg_url):
             assert rows == await from_the_tables(sessions)
         finally:
             await engine.dispose()
+
+
+async def test_0015_downgrades_and_upgrades_again(tmp_path, pg_url):
+    from alembic import command
+
+    from tests.support import pg
+
+    async def down_and_up(url: str) -> None:
+        engine = db.make_engine(url)
+        try:
+            await db.upgrade(engine)
+            head = await db.current_revision(engine)
+
+            def down(conn):
+                cfg = db.alembic_config(url)
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0014")
+
+            async with engine.begin() as conn:
+                await conn.run_sync(down)
+            assert await db.current_revision(engine) == "0014"
+            await db.upgrade(engine)
+            assert await db.current_revision(engine) == head
+        finally:
+            await engine.dispose()
+
+    await down_and_up(f"sqlite+aiosqlite:///{tmp_path / 'down.db'}")
+    async with pg.throwaway_database(pg.base_url(), "hocai_test_0015", migrate=False) as url:
+        await down_and_up(url)

@@ -183,6 +183,7 @@ def downgrade() -> None:
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_reminder_due_{event} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS hocai_reminder_due_{table}()")
         op.execute(_SYNC_0013)
-    with op.batch_alter_table('reminder_due', schema=None) as batch_op:
-        batch_op.drop_column('reviews')
-        batch_op.drop_column('done')
+    # Not batch mode: SQLite's copy-and-rename of the table fails on the learner triggers
+    # that name it (DROP COLUMN needs SQLite 3.35).
+    op.execute("ALTER TABLE reminder_due DROP COLUMN reviews")
+    op.execute("ALTER TABLE reminder_due DROP COLUMN done")
