@@ -3,6 +3,7 @@ changes it: the chat, the tick, a status change, a raw UPDATE, deleting one's da
 SQLite and Postgres, against the migrated schema (the triggers come from migration 0013);
 on Postgres the completed lessons and review due times on the row too (0015)."""
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -341,3 +342,35 @@ async def test_0015_downgrades_and_upgrades_again(tmp_path, pg_url):
     await down_and_up(f"sqlite+aiosqlite:///{tmp_path / 'down.db'}")
     async with pg.throwaway_database(pg.base_url(), "hocai_test_0015", migrate=False) as url:
         await down_and_up(url)
+
+
+@pytest.mark.parametrize("first", ["schedule", "lesson"])
+async def test_a_lesson_done_while_the_learner_is_scheduled(sessions, catalog, first):
+    """Two transactions at once: one schedules the learner (the row is filled from what it
+    sees), the other completes a lesson (its trigger updates the row, if it sees one). The
+    lesson trigger's lock on the learner makes one wait for the other, whichever goes
+    first, so the row ends up with the lesson."""
+    postgres_only(sessions)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    lesson = catalog.track("dan")[0].id
+    async with sessions() as s, s.begin():
+        s.add(Learner(channel="telegram", channel_user_id="a", status=LearnerStatus.active))
+    [a] = (ln.id for ln in await learners(sessions))
+    lr, lp = Learner.__table__, LessonProgress.__table__
+    schedule = update(lr).where(lr.c.id == a).values(reminder_time="19:00", next_reminder_at=now)
+    complete = lp.insert().values(learner_id=a, lesson_id=lesson, started_at=now, completed_at=now)
+    statements = [schedule, complete] if first == "schedule" else [complete, schedule]
+    async with sessions() as one, sessions() as two:
+        await one.begin()
+        await one.execute(statements[0])
+
+        async def the_other():
+            async with two.begin():
+                await two.execute(statements[1])
+
+        other = asyncio.create_task(the_other())
+        await asyncio.sleep(0.3)
+        assert not other.done()  # waiting for the first transaction's lock on the learner
+        await one.commit()
+        await asyncio.wait_for(other, 5)
+    assert await carried(sessions) == {a: (lesson, None)}
