@@ -8,7 +8,8 @@ Postgres hands each a disjoint set of learners (SKIP LOCKED) and the outbox dedu
 (learner + slot) makes a repeated tick harmless.
 
 A tick is set-based (docs/PERFORMANCE.md, "Reminder due-scan"): one query claims the
-batch with what the reminders need (completed lessons, due reviews), one statement moves
+batch with what the reminders need (completed lessons, due reviews: on Postgres from the
+schedule row, which triggers keep in step; migration 0015), one statement moves
 every claimed learner on and queues the reminders (Postgres; elsewhere two). Learners in
 the same place (group, next lesson, streak, reviews) get the same text, built once a tick.
 """
