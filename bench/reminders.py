@@ -6,7 +6,8 @@ number of them due; times reminders.tick_batch, batch by batch, until nothing is
 
 Each tick is what the worker runs every SCHEDULER_TICK_SECONDS: one transaction that
 claims up to 1,000 due learners (next_reminder_at <= now, active; FOR UPDATE SKIP LOCKED
-on Postgres) with their completed lessons and due reviews (one query), builds each
+on Postgres) with their completed lessons and due reviews (one query; on Postgres they
+are on the schedule row, migration 0015, so it reads reminder_due and learner), builds each
 reminder, and moves next_reminder_at on and queues the reminders in the outbox (one
 statement on Postgres; an UPDATE and an INSERT on SQLite). The claim query's plan is
 printed (EXPLAIN ANALYZE): it must be an index scan on ix_reminder_due_due_at (the
@@ -193,6 +194,9 @@ async def seed(url: str, n: int, due: int, seed_value: int) -> dict:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
                 for t in ("learner", "lesson_progress", "review_item"):
                     await conn.execute(text(f"VACUUM ANALYZE {t}"))
+                # The triggers filled each schedule row up to three times (learner, then
+                # lessons, then reviews): compact it, as migration 0015 leaves it.
+                await conn.execute(text("VACUUM (FULL, ANALYZE) reminder_due"))
             else:
                 await conn.execute(text("ANALYZE"))
                 await conn.commit()

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from storage.types import Col, UTCDateTime, utcnow
@@ -99,8 +100,9 @@ class Learner(TableModel, table=True):
 class ReminderDue(TableModel, table=True):
     """The reminder tick's schedule: one narrow row per active learner with a next
     reminder, indexed by when it is due. Written only by database triggers on learner
-    (migration 0013), in the same transaction as the learner's own change; the tick
-    scans this instead of the wide learner row and its many indexes."""
+    (migration 0013) and, on Postgres, on lesson_progress and review_item (0015), in the
+    same transaction as the change; the tick scans this instead of the wide learner row
+    and its many indexes."""
 
     __tablename__ = "reminder_due"
 
@@ -111,6 +113,17 @@ class ReminderDue(TableModel, table=True):
     )
     due_at: Col[datetime] = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     channel: Col[str] = Field(max_length=16)
+    # Postgres only (triggers of migration 0015; NULL on SQLite): what the tick's reminder
+    # says, so that its claim reads no other table. The completed lesson ids (comma-
+    # separated, '' for none) and the review items' due times (sorted).
+    done: Col[str | None] = Field(default=None, sa_column=Column(sa.Text(), nullable=True))
+    reviews: Col[list[datetime] | None] = Field(
+        default=None,
+        sa_column=Column(
+            postgresql.ARRAY(sa.DateTime(timezone=True)).with_variant(sa.JSON(), "sqlite"),
+            nullable=True,
+        ),
+    )
 
 
 class Unit(TableModel, table=True):

@@ -8,7 +8,8 @@ Postgres hands each a disjoint set of learners (SKIP LOCKED) and the outbox dedu
 (learner + slot) makes a repeated tick harmless.
 
 A tick is set-based (docs/PERFORMANCE.md, "Reminder due-scan"): one query claims the
-batch with what the reminders need (completed lessons, due reviews), one statement moves
+batch with what the reminders need (completed lessons, due reviews: on Postgres from the
+schedule row, which triggers keep in step; migration 0015), one statement moves
 every claimed learner on and queues the reminders (Postgres; elsewhere two). Learners in
 the same place (group, next lesson, streak, reviews) get the same text, built once a tick.
 """
@@ -19,7 +20,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot import actions as A
 from bot import metrics
@@ -101,7 +102,7 @@ class _Due(NamedTuple):
     reviews: int
 
 
-def _claim(now: datetime, batch: int):
+def _claim(now: datetime, batch: int, pg: bool):
     """Due active learners, oldest slot first, locked for this tick (SKIP LOCKED: another
     scheduler takes other learners), with what their reminders need: one round trip,
     plain rows (no ORM objects). The scan runs on the narrow reminder_due table (its rows
@@ -109,23 +110,31 @@ def _claim(now: datetime, batch: int):
     schedule row so that a row another scheduler has just moved on is checked again on
     its new version (Postgres re-checks the locked tables' conditions) and not claimed
     twice; the learner row so that a learner being answered right now is skipped until
-    the next tick rather than having its reset counters overwritten."""
+    the next tick rather than having its reset counters overwritten.
+
+    On Postgres the schedule row carries the completed lessons and the review due times
+    (migration 0015), so the claim reads no other table; elsewhere two subqueries read
+    lesson_progress and review_item."""
     lr, lp, ri = Learner.__table__, LessonProgress.__table__, ReviewItem.__table__
     rd = ReminderDue.__table__
-    done = (
-        select(func.aggregate_strings(lp.c.lesson_id, ","))
-        .where(lp.c.learner_id == lr.c.id, lp.c.completed_at.is_not(None))
-        .scalar_subquery()
-    )
-    reviews = (
-        select(func.count())
-        .select_from(ri)
-        .where(ri.c.learner_id == lr.c.id, ri.c.due_at <= now)
-        .scalar_subquery()
-    )
+    if pg:
+        due_at = func.unnest(rd.c.reviews).column_valued("r")
+        done = rd.c.done
+        reviews = select(func.count()).where(due_at <= now)
+    else:
+        done = (
+            select(func.aggregate_strings(lp.c.lesson_id, ","))
+            .where(lp.c.learner_id == lr.c.id, lp.c.completed_at.is_not(None))
+            .scalar_subquery()
+        )
+        reviews = (
+            select(func.count())
+            .select_from(ri)
+            .where(ri.c.learner_id == lr.c.id, ri.c.due_at <= now)
+        )
     columns = [lr.c[name] for name in _Due._fields[:-2]]
     return (
-        select(*columns, done.label("done"), reviews.label("reviews"))
+        select(*columns, done.label("done"), reviews.scalar_subquery().label("reviews"))
         .select_from(rd.join(lr, lr.c.id == rd.c.learner_id))
         .where(rd.c.due_at <= now)
         .order_by(rd.c.due_at)
@@ -147,11 +156,44 @@ class _Change(NamedTuple):
     next_reminder_at: datetime | None
 
 
+class _Encoded(NamedTuple):
+    """A reminder encoded for the outbox: its messages and their JSON text."""
+
+    messages: list[dict]
+    json: str
+
+
+class _Texts:
+    """What one catalog's reminders share from tick to tick: the next lesson per (group,
+    completed lessons) and the encoded reminder per (lesson, streak, due reviews). A few
+    hundred entries; kept for the last catalog seen (_texts_for)."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.lessons: dict[tuple, Lesson | None] = {}
+        self.bodies: dict[tuple, _Encoded] = {}
+
+
+_TEXTS_MAX = 10_000  # entries; a bound for long streaks and many reviews
+_texts: _Texts | None = None
+
+
+def _texts_for(catalog: Catalog) -> _Texts:
+    global _texts
+    if (
+        _texts is None
+        or _texts.catalog is not catalog
+        or len(_texts.lessons) + len(_texts.bodies) > _TEXTS_MAX
+    ):
+        _texts = _Texts(catalog)
+    return _texts
+
+
 class _Planner:
     """One tick's decisions, with what many learners share computed once: the tick's own
-    facts (today, quiet or not), the next slot per preference, the next lesson per
-    (group, completed lessons), the encoded reminder per (lesson, streak, reviews), the
-    slot's part of the dedup key."""
+    facts (today, quiet or not), the next slot per preference, the slot's part of the
+    dedup key; and, kept across ticks, the next lesson per (group, completed lessons) and
+    the encoded reminder per (lesson, streak, reviews)."""
 
     def __init__(self, catalog: Catalog, now: datetime, tz: ZoneInfo, quiet: tuple[time, time]):
         self.catalog, self.now, self.tz = catalog, now, tz
@@ -160,8 +202,8 @@ class _Planner:
         self.yesterday = day.fromordinal(day.toordinal() - 1).isoformat()
         self.quiet = schedule.is_quiet(now.astimezone(tz).time(), *quiet)
         self._slots: dict[tuple, datetime | None] = {}
-        self._lessons: dict[tuple, Lesson | None] = {}
-        self._bodies: dict[tuple, list[dict]] = {}
+        texts = _texts_for(catalog)
+        self._lessons, self._bodies = texts.lessons, texts.bodies
         self._minutes: dict[datetime, str] = {}
 
     def next_slot(self, hhmm, days, after: datetime, weekly: bool) -> datetime | None:
@@ -180,13 +222,14 @@ class _Planner:
             self._lessons[key] = next((les for les in track if les.id not in completed), None)
         return self._lessons[key]
 
-    def body(self, due: _Due) -> list[dict]:
+    def body(self, due: _Due) -> _Encoded:
         """The learner's reminder, encoded for the outbox (shared by equal reminders)."""
         nxt = self.next_lesson(due.group_code, due.done)
         streak = due.streak if due.last_study_on == self.yesterday else 0
         key = (nxt.id if nxt else None, streak, due.reviews)
         if key not in self._bodies:
-            self._bodies[key] = outbox.encode([message(self.catalog, nxt, streak, due.reviews)])
+            messages = outbox.encode([message(self.catalog, nxt, streak, due.reviews)])
+            self._bodies[key] = _Encoded(messages, json.dumps(messages))
         return self._bodies[key]
 
     def dedup_key(self, due: _Due) -> str:
@@ -199,7 +242,7 @@ class _Planner:
             )
         return f"rem:{due.id}:{self._minutes[slot]}"
 
-    def decide(self, due: _Due) -> tuple[_Change, tuple[list[dict], str] | None]:
+    def decide(self, due: _Due) -> tuple[_Change, tuple[_Encoded, str] | None]:
         """The learner's new state, and the reminder to queue: its encoded messages and
         dedup key (None: nothing to send)."""
         slot, now = due.next_reminder_at, self.now
@@ -269,7 +312,7 @@ _PG_WRITE = text(
 
 
 async def _write_pg(
-    session: AsyncSession, changes: list[_Change], queued: list, now: datetime
+    conn: AsyncConnection, changes: list[_Change], queued: list, now: datetime
 ) -> int:
     """Move the learners on and queue their reminders (queued[i]: the i-th learner's,
     or None); returns how many reminders were new."""
@@ -284,12 +327,12 @@ async def _write_pg(
             continue
         body, key = reminder
         if id(body) not in numbers:  # the planner's cache keeps every body alive
-            messages.append(json.dumps(body))
+            messages.append(body.json)
             numbers[id(body)] = len(messages)
         message_no.append(numbers[id(body)])
         dedup_keys.append(key)
     params |= {"message_no": message_no, "dedup_key": dedup_keys, "messages": messages}
-    result = await session.execute(_PG_WRITE, params | {"now": now})
+    result = await conn.execute(_PG_WRITE, params | {"now": now})
     return result.rowcount
 
 
@@ -308,7 +351,7 @@ async def _write_other(
             row = outbox.row(
                 reminder[1], due.channel, due.channel_user_id, [], kind="reminder", now=now
             )
-            row.update(learner_id=due.id, messages=reminder[0])
+            row.update(learner_id=due.id, messages=reminder[0].messages)
             rows.append(row)
     return await outbox.enqueue_many(session, rows)
 
@@ -342,7 +385,10 @@ async def tick_batch(
     """One batch, in one transaction: claim up to `batch` due learners, queue their
     reminders, move them on. Call again while it claims learners."""
     async with sessions() as session, session.begin():
-        claimed = (await session.execute(_claim(now, batch))).all()
+        # Core statements on the session's connection: the ORM's execute adds nothing here.
+        conn = await session.connection()
+        pg = conn.dialect.name == "postgresql"
+        claimed = (await conn.execute(_claim(now, batch, pg))).all()
         if not claimed:
             return Batch(0, 0)
         planner = _Planner(catalog, now, tz, quiet)
@@ -353,8 +399,8 @@ async def tick_batch(
             change, reminder = planner.decide(due)
             changes.append(change)
             queued.append(reminder)
-        if session.bind.dialect.name == "postgresql":
-            new = await _write_pg(session, changes, queued, now)
+        if pg:
+            new = await _write_pg(conn, changes, queued, now)
         else:
             new = await _write_other(session, dues, changes, queued, now)
     metrics.REMINDERS_QUEUED.inc(new)  # counted once the transaction has committed
