@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.channels.telegram.service import TelegramService
 from bot.messages import Choice, Outbound
@@ -41,7 +41,10 @@ async def learners(sessions, n: int) -> list[Learner]:
     return rows
 
 
-async def queue(sessions, rows: list[Learner], text: str = "Lớp học AI tối nay lúc 19:30.") -> None:
+async def queue(
+    sessions, rows: list[Learner], text: str = "Lớp học AI tối nay lúc 19:30.", choices=True
+) -> None:
+    choice = (Choice("Học ngay", "n"),) if choices else ()
     async with sessions() as s, s.begin():
         await outbox.enqueue_many(
             s,
@@ -50,7 +53,7 @@ async def queue(sessions, rows: list[Learner], text: str = "Lớp học AI tối
                     f"t:{r.id}",
                     r.channel,
                     r.channel_user_id,
-                    [Outbound(text, (Choice("Học ngay", "n"),))],
+                    [Outbound(text, choice)],
                     kind="broadcast",
                     now=NOW,
                     learner_id=r.id,
@@ -240,6 +243,49 @@ async def test_stopped_while_following_hands_back_every_row_not_begun(sessions, 
     await drain(second, clock)
     assert await statuses(sessions) == {OutboxStatus.sent: 60}
     sent_once_each(api, rows)
+
+
+class _KillsTheHeldConnections:
+    """The Telegram sender, which has Postgres end the dispatcher's group-commit and claim
+    connections (as a server restart or a dropped link would) after `after` sends."""
+
+    def __init__(self, inner, after: int):
+        self.inner, self.after, self.sent, self.killed = inner, after, 0, 0
+        self.dispatcher: Dispatcher | None = None
+
+    async def deliver(self, user_id, messages):
+        self.sent += 1
+        d = self.dispatcher
+        if self.sent == self.after and d and d._marks_conn.conn and d._claims_conn.conn:
+            pids = [(await c.raw()).get_server_pid() for c in (d._marks_conn, d._claims_conn)]
+            async with d.engine.connect() as other:
+                for pid in pids:
+                    await other.execute(text(f"SELECT pg_terminate_backend({pid})"))
+            self.killed += 1
+        return await self.inner.deliver(user_id, messages)
+
+
+async def test_dropped_held_connections_are_reopened_and_each_sent_once(sessions, api, telegram):
+    """Postgres: the connections held through run_once (group commits, claims) are
+    dropped mid-broadcast (idle, or in the middle of a write); the marks and the next
+    claims go on new ones, every row is marked sent, nothing is sent twice, and the
+    connections go back to the pool when run_once returns."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the held connection is Postgres's")
+    rows = await learners(sessions, 80)
+    await queue(sessions, rows, choices=False)  # plain "sent" marks: the one-statement path
+    sender = _KillsTheHeldConnections(telegram, after=30)
+    dispatcher = Dispatcher(
+        sessions, {"telegram": sender}, {"telegram": 0}, clock=Clock(NOW), concurrency=4
+    )
+    sender.dispatcher = dispatcher
+    assert await dispatcher.run_once(limit=20, follow=True) == 80
+    assert sender.killed == 1
+    assert await statuses(sessions) == {OutboxStatus.sent: 80}
+    sent_once_each(api, rows)
+    assert dispatcher._marks_conn.conn is None and dispatcher._claims_conn.conn is None
+    assert engine.pool.checkedout() == 0
 
 
 async def test_the_worker_queues_and_sends_a_due_reminder(sessions, tutor, api, telegram):

@@ -16,7 +16,8 @@ committed before it takes another row, so a dispatcher killed mid-broadcast leav
 most the messages in flight (one per concurrent sender) undecided; their lease expires
 and another dispatcher takes them. The marks are group-committed: those that arrive
 while one transaction commits go together in the next (one statement per kind of
-outcome), instead of a transaction per row. run() claims the next batch while the last
+outcome; on Postgres one statement on a held connection), instead of a transaction per
+row. run() claims the next batch while the last
 rows of one are still being sent (run_once(follow=True)), so sending never pauses between
 batches.
 
@@ -35,9 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
+import asyncpg
 from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import Delivery, Sender
@@ -68,6 +70,16 @@ COMMIT_ATTEMPTS = 3  # a group commit that hits a deadlock or a dropped connecti
 # wait made groups of ~7, a transaction every 14 ms: with a do-nothing sender, about a
 # third of the dispatcher's CPU.
 COMMIT_LINGER = 0.02
+# Postgres, a group of plain "sent" marks: one statement on the driver's connection, its
+# own transaction (one round trip; the ORM's pre-ping, BEGIN and COMMIT were five more).
+SENT_SQL = (
+    "UPDATE outbox SET status = 'sent', sent_at = $2, error = NULL, claimed_until = NULL,"
+    " attempts = attempts + 1 WHERE id = ANY($1::bigint[])"
+)
+# What a failed write on the held connection may raise (the driver's own errors; a
+# connection the server ended while idle says InternalClientError until it is closed).
+RAW_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+RAW_ERRORS += (asyncpg.InternalClientError,)
 
 
 @dataclass
@@ -184,6 +196,12 @@ class Dispatcher:
         self._committer: asyncio.Task | None = None
         self._group = max(2, concurrency // 4)  # marks a group need not wait beyond
         self._grouped = asyncio.Event()  # set when the waiting marks make a group
+        # Postgres: the group commits' connection, held while run_once runs (no pool
+        # checkout and pre-ping per group); dropped after any error, reopened on demand.
+        self._pg = self.engine.dialect.name == "postgresql"
+        self._marks_conn = _Held(self.engine)
+        self._claims_conn = _Held(self.engine)  # claims run beside the group commits
+        self._running = 0  # run_once calls under way
 
     async def run(self) -> None:
         """Send until stop() is called."""
@@ -209,7 +227,17 @@ class Dispatcher:
         its lease. A stop hands them all back."""
         if self.stopping.is_set():
             return 0
-        limit = min(limit, self.batch or limit)
+        self._running += 1
+        try:
+            return await self._run_once(min(limit, self.batch or limit), follow)
+        finally:
+            self._running -= 1
+            if not self._running:
+                await self._claims_conn.drop()
+                if self._committer is None or self._committer.done():
+                    await self._marks_conn.drop()
+
+    async def _run_once(self, limit: int, follow: bool) -> int:
         rows = await self._claim(limit)
         if not rows:
             return 0
@@ -254,6 +282,21 @@ class Dispatcher:
         return handled
 
     async def _claim(self, limit: int) -> list:
+        if self._pg:
+            for attempt in (1, 2):  # once more on a new connection, as the pool's pre-ping
+                try:
+                    raw = await self._claims_conn.raw()
+                    return await outbox.claim_pg(
+                        raw, self.clock(), limit, list(self.senders), lease=self.lease
+                    )
+                except RAW_ERRORS as e:  # a claim that did commit is a lease that expires
+                    await self._claims_conn.drop(invalidate=True)
+                    if attempt == 2:
+                        raise
+                    log.warning("outbox claim: %s, retrying", type(e).__name__)
+                except BaseException:  # a connection in an unknown state is not kept
+                    await self._claims_conn.drop(invalidate=True)
+                    raise
         async with self.sessions() as session, session.begin():
             rows = await outbox.claim(
                 session, self.clock(), limit, list(self.senders), lease=self.lease
@@ -424,6 +467,13 @@ class Dispatcher:
 
     async def _commit_marks(self) -> None:
         """Commit the waiting marks, a group per transaction, until none are left."""
+        try:
+            await self._commit_groups()
+        finally:
+            if not self._running:  # run_once has returned: nobody will drop it
+                await self._marks_conn.drop()
+
+    async def _commit_groups(self) -> None:
         while self._marks:
             if len(self._marks) < self._group:  # a transaction per row costs more
                 self._grouped.clear()
@@ -433,9 +483,10 @@ class Dispatcher:
             for attempt in range(1, COMMIT_ATTEMPTS + 1):
                 try:
                     await self._write_marks(marks)
-                except DBAPIError as e:
+                except (DBAPIError, *RAW_ERRORS) as e:
                     if attempt < COMMIT_ATTEMPTS:
-                        log.warning("outbox marks: %s, retrying", type(e.orig).__name__)
+                        cause = e.orig if isinstance(e, DBAPIError) else e
+                        log.warning("outbox marks: %s, retrying", type(cause).__name__)
                         await asyncio.sleep(0.05 * attempt)
                         continue
                     error: BaseException | None = e
@@ -458,7 +509,12 @@ class Dispatcher:
         On a Core connection with statements built once (see _sent_stmt, _update_stmt):
         an ORM session and a freshly built statement per group cost more CPU than the
         UPDATE itself (about 2.5 ms against 1.2 ms a transaction on the benchmark
-        machine, docs/PERFORMANCE.md), and there are thousands of groups a broadcast."""
+        machine, docs/PERFORMANCE.md), and there are thousands of groups a broadcast.
+        On Postgres the groups share one connection held while run_once runs, and a group
+        of plain "sent" marks, nearly every group of a broadcast, is one statement on the
+        driver itself (SENT_SQL): one round trip instead of six (the pool's pre-ping is a
+        BEGIN, a query and a ROLLBACK; then BEGIN, UPDATE, COMMIT). The senders wait for
+        their marks, so each round trip was paid in the rate (docs/PERFORMANCE.md)."""
         # The common case, a plain "sent", is one statement for the whole group.
         sent = sorted(
             (m for m in marks if m.values["status"] == OutboxStatus.sent and not m.learner),
@@ -477,21 +533,73 @@ class Dispatcher:
                 learners[tuple(sorted(m.learner))].append(
                     {"b_id": m.learner_id, **{f"b_{k}": v for k, v in m.learner.items()}}
                 )
-        async with self.engine.begin() as conn:
-            if sent:
-                await conn.execute(
-                    _sent_stmt(),
-                    {
-                        "ids": [m.row_id for m in sent],
-                        "sent_at": max(m.values["sent_at"] for m in sent),
-                    },
-                )
-            for (keys, only_if_sending), params in rows.items():
-                await conn.execute(_update_stmt("outbox", keys, only_if_sending), params)
-            for keys, params in sorted(learners.items()):
-                await conn.execute(
-                    _update_stmt("learner", keys), sorted(params, key=lambda p: p["b_id"])
-                )
+        if not self._pg:
+            async with self.engine.begin() as conn:
+                await self._write_groups(conn, sent, rows, learners)
+            return
+        try:
+            if sent and not rows and not learners:  # the common case: one round trip
+                raw = await self._marks_conn.raw()
+                sent_at = max(m.values["sent_at"] for m in sent)
+                await raw.execute(SENT_SQL, [m.row_id for m in sent], sent_at)
+                return
+            conn = await self._marks_conn.connection()
+            async with conn.begin():
+                await self._write_groups(conn, sent, rows, learners)
+        except BaseException:  # a connection in an unknown state is not kept
+            await self._marks_conn.drop(invalidate=True)
+            raise
+
+    @staticmethod
+    async def _write_groups(
+        conn: AsyncConnection,
+        sent: list[_Mark],
+        rows: dict[tuple, list[dict]],
+        learners: dict[tuple, list[dict]],
+    ) -> None:
+        if sent:
+            await conn.execute(
+                _sent_stmt(),
+                {
+                    "ids": [m.row_id for m in sent],
+                    "sent_at": max(m.values["sent_at"] for m in sent),
+                },
+            )
+        for (keys, only_if_sending), params in rows.items():
+            await conn.execute(_update_stmt("outbox", keys, only_if_sending), params)
+        for keys, params in sorted(learners.items()):
+            await conn.execute(
+                _update_stmt("learner", keys), sorted(params, key=lambda p: p["b_id"])
+            )
+
+
+class _Held:
+    """A pooled connection kept between uses (Postgres: no checkout and pre-ping per
+    use), for one task at a time; dropped after any error and opened again on demand."""
+
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+        self.conn: AsyncConnection | None = None
+
+    async def connection(self) -> AsyncConnection:
+        if self.conn is None:
+            self.conn = await self.engine.connect()
+        return self.conn
+
+    async def raw(self) -> asyncpg.Connection:
+        raw = (await (await self.connection()).get_raw_connection()).driver_connection
+        if raw.is_closed():  # ended by the server while it was kept
+            await self.drop(invalidate=True)
+            raw = (await (await self.connection()).get_raw_connection()).driver_connection
+        return raw
+
+    async def drop(self, invalidate: bool = False) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                if invalidate:
+                    await conn.invalidate()
+                await conn.close()
 
 
 @cache

@@ -6,8 +6,10 @@ claim is a lease: rows of a dispatcher that died become claimable again when it 
 """
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,4 +193,64 @@ async def claim(
         rows += sorted(found, key=lambda r: (r.next_attempt_at, r.id))
         if len(rows) >= limit:
             break
+    return rows
+
+
+# Postgres, the dispatcher's claim on the driver's own connection: the same two
+# statements as claim(), without the ORM's per-row result processing or the pool's
+# pre-ping (docs/PERFORMANCE.md, Broadcast). $1 claimed_until, $2 limit, $3 channels,
+# $4 now.
+_CLAIM_SQL = """
+UPDATE outbox SET status = 'sending', claimed_until = $1
+WHERE id IN (
+    SELECT id FROM outbox WHERE {where} AND channel = ANY($3::text[])
+    ORDER BY {order} LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING id, channel, user_id, learner_id, kind, broadcast_id, messages, attempts,
+    next_attempt_at
+"""
+_CLAIM_EXPIRED = _CLAIM_SQL.format(
+    where="status = 'sending' AND claimed_until < $4", order="claimed_until, id"
+)
+_CLAIM_PENDING = _CLAIM_SQL.format(
+    where="status = 'pending' AND next_attempt_at <= $4", order="next_attempt_at, id"
+)
+
+
+@dataclass(slots=True)
+class Claimed:
+    """A claimed row: the columns the dispatcher reads (the order of _CLAIM_SQL)."""
+
+    id: int
+    channel: str
+    user_id: str
+    learner_id: int | None
+    kind: str
+    broadcast_id: int | None
+    messages: list
+    attempts: int
+    next_attempt_at: datetime
+
+
+async def claim_pg(
+    conn: asyncpg.Connection,
+    now: datetime,
+    limit: int,
+    channels: list[str],
+    lease: timedelta = LEASE,
+) -> list[Claimed]:
+    """claim() on Postgres, on a driver connection outside any transaction."""
+    rows: list[Claimed] = []
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_sort = off")  # see claim()
+        for stmt in (_CLAIM_EXPIRED, _CLAIM_PENDING):
+            found = [
+                Claimed(*r)
+                for r in await conn.fetch(stmt, now + lease, limit - len(rows), channels, now)
+            ]
+            for r in found:
+                if isinstance(r.messages, str):  # a connection without SQLAlchemy's codec
+                    r.messages = json.loads(r.messages)
+            rows += sorted(found, key=lambda r: (r.next_attempt_at, r.id))
+            if len(rows) >= limit:
+                break
     return rows

@@ -67,6 +67,10 @@ log = logging.getLogger("hocai.telegram")
 SENT = Delivery("sent")
 MAX_CACHED = 256  # distinct messages whose bodies are kept (a broadcast is one)
 HEADERS = {"Content-Type": "application/json"}
+# Headers aiohttp would add to every request and the Bot API does not need: without them
+# a request costs about a sixth less client CPU (0.16 -> 0.13 ms against the stand-in),
+# and an answer is never compressed (they are a few hundred bytes).
+SKIP_HEADERS = ("User-Agent", "Accept", "Accept-Encoding")
 
 
 def bodies(message: Outbound) -> list[bytes]:
@@ -131,6 +135,7 @@ class TelegramDelivery:
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 cookie_jar=aiohttp.DummyCookieJar(),  # no cookies: nothing to look up
                 raise_for_status=False,
+                skip_auto_headers=SKIP_HEADERS,
             )
         return self._session
 
