@@ -234,6 +234,50 @@ async def test_two_schedulers_on_one_postgres_queue_each_reminder_once(db_url, s
     assert all(c > 0 for c in counts)  # both did part of the work
 
 
+async def test_a_backlog_drains_in_two_lanes_on_postgres_each_reminder_once(
+    sessions, catalog, monkeypatch
+):
+    """A backlog at the evening's slot: Postgres runs two batches at once, SQLite one;
+    either way every due learner is claimed once and gets one reminder, and the ones who
+    studied today get none."""
+    slot = vn(26, 20)
+    today = slot.astimezone(schedule.VN).date().isoformat()
+    async with sessions() as s, s.begin():
+        s.add_all(
+            Learner(
+                channel="zalo",
+                channel_user_id=str(i),
+                status=LearnerStatus.active,
+                group_code="dan",
+                reminder_time="20:00",
+                next_reminder_at=slot,
+                last_study_on=today if i % 10 == 0 else None,
+            )
+            for i in range(700)
+        )
+    in_flight, most = 0, 0
+    real_batch = reminders.tick_batch
+
+    async def counted(*args, **kwargs):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            return await real_batch(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(reminders, "tick_batch", counted)
+    result = await reminders.drain(sessions, catalog, lambda: slot, batch=50)
+    rows = await queued(sessions)
+    assert result == reminders.Batch(700, 630)
+    assert len(rows) == len({r.learner_id for r in rows}) == 630
+    pg = sessions.kw["bind"].dialect.name == "postgresql"
+    assert most == (reminders.LANES_POSTGRES if pg else 1)
+    # Nothing is left due at the slot: a second drain claims nobody.
+    assert await reminders.drain(sessions, catalog, lambda: slot) == reminders.Batch(0, 0)
+
+
 async def test_the_worker_goes_on_after_a_batch_that_queues_nothing(sessions, catalog):
     """A whole batch of learners who studied today queues nothing; the learners due after
     them still get their reminders in the same worker tick."""

@@ -39,20 +39,15 @@ class Worker:
 
     async def tick(self) -> int:
         """Queue everything due now. Returns the number of messages queued."""
-        queued = 0
-        for _ in range(MAX_BATCHES_PER_TICK):
-            batch = await reminders.tick_batch(
-                self.tutor.sessions,
-                self.tutor.catalog,
-                self.tutor.clock(),
-                tz=self.tutor.tz,
-                quiet=self.quiet,
-            )
-            queued += batch.queued
-            # Stop when nothing more is due, not when a batch queued nothing: a batch of
-            # learners who all studied today still leaves the ones due after them.
-            if not batch.claimed:
-                break
+        reminded = await reminders.drain(
+            self.tutor.sessions,
+            self.tutor.catalog,
+            self.tutor.clock,
+            tz=self.tutor.tz,
+            quiet=self.quiet,
+            max_batches=MAX_BATCHES_PER_TICK,
+        )
+        queued = reminded.queued
         if queued:
             log.info("tick queued %d reminders", queued)
         # Broadcasts: start the due ones, queue recipients a batch per transaction, finish
