@@ -24,7 +24,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
@@ -128,10 +128,18 @@ class Engine:
         self.answerer = answerer or Answerer(catalog)
         # SQLite has one writer at a time: transactions wait their turn here, in order,
         # rather than in SQLite's busy handler, which sleeps in growing steps and leaves
-        # the database idle meanwhile (docs/PERFORMANCE.md, webhook benchmark).
+        # the database idle meanwhile (docs/PERFORMANCE.md, webhook benchmark). Postgres:
+        # no more at once than the pool keeps open, so that a burst of updates waits for
+        # a connection rather than opening (and then closing) overflow ones.
         bind = getattr(sessions, "kw", {}).get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self._one_writer = asyncio.Lock() if sqlite else contextlib.nullcontext()
+        self._slots: asyncio.Lock | asyncio.Semaphore | contextlib.nullcontext[None] = (
+            asyncio.Lock()
+            if sqlite
+            else asyncio.Semaphore(db.PG_POOL_SIZE)
+            if bind is not None and bind.dialect.name == "postgresql"
+            else contextlib.nullcontext()
+        )
         # SQLite: each update's transaction on the loop's own thread, not aiosqlite's
         # (storage/db.py, make_inline_engine); the threaded engine when it gives way.
         self._inline = db.make_inline_engine(bind) if bind is not None and sqlite else None
@@ -150,7 +158,7 @@ class Engine:
         """`work` in one transaction, committed; SQLite: on the loop's thread first, and
         if that gives way (a lock held elsewhere, a long statement), again on the
         threaded engine (nothing of the first attempt was committed)."""
-        async with self._one_writer:
+        async with self._slots:
             if self._inline_sessions is not None:
                 try:
                     async with self._inline_sessions() as session, session.begin():
@@ -159,6 +167,15 @@ class Engine:
                     if not db.gave_way(e):
                         raise
                     metrics.INLINE_FALLBACKS.inc()
+            try:
+                async with self.sessions() as session, session.begin():
+                    return await work(session)
+            except DBAPIError as e:
+                # A pooled connection that had died unnoticed (no pre-ping: storage/db.py):
+                # nothing was committed, or the claim drops the update as a duplicate.
+                if not e.connection_invalidated:
+                    raise
+                log.info("database connection lost, transaction run again")
             async with self.sessions() as session, session.begin():
                 return await work(session)
 

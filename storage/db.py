@@ -13,7 +13,7 @@ from sqlalchemy import event, pool, text
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, CursorResult, Result, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -67,14 +67,26 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
         return engine
     # hide_parameters: an error message never carries row values (names, message text)
     # into the logs; SQL_ECHO shows them, for debugging only.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
         hide_parameters=not echo,
         pool_size=PG_POOL_SIZE,
         max_overflow=PG_MAX_OVERFLOW,
     )
+
+    # Instead of pool_pre_ping, whose ping is three round trips (BEGIN, ";", ROLLBACK) on
+    # every checkout, a tenth of an update's CPU (docs/PERFORMANCE.md, webhook): a
+    # connection the server closed (a restart, an idle timeout, a reset) is known to
+    # asyncpg already, so it is dropped at checkout with every older one. One that died
+    # silently fails its first statement, invalidated; the engine runs its transaction
+    # again once (bot/engine.py) and the others retry as they do for any outage.
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _closed_check(dbapi_conn: Any, _record: object, _proxy: object) -> None:
+        if dbapi_conn.driver_connection.is_closed():
+            raise InvalidatePoolError("connection closed by the server")
+
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn: Any, busy_timeout_ms: int) -> None:

@@ -122,6 +122,13 @@ class ReplyMarks:
     ):
         self.engine = engine
         self.inline = inline
+        # Postgres: the marks' UPDATEs commit on their own (each row's mark stands alone),
+        # one round trip instead of BEGIN, UPDATE, COMMIT.
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else None
+        )
         self.lease = lease
         self._waiting: list[tuple[_Mark, float]] = []
         self._committer: asyncio.Task | None = None
@@ -194,6 +201,11 @@ class ReplyMarks:
             except OperationalError as e:
                 if not db.gave_way(e):
                     raise
+        if self._autocommit is not None:
+            async with self._autocommit.connect() as conn:
+                for keys, rows in by_keys.items():
+                    await conn.execute(_mark_stmt(keys), rows)
+            return
         async with self.engine.begin() as conn:
             for keys, rows in by_keys.items():
                 await conn.execute(_mark_stmt(keys), rows)
