@@ -76,11 +76,11 @@ def make_engine(url: str, echo: bool = False) -> AsyncEngine:
     )
 
     # Instead of pool_pre_ping, whose ping is three round trips (BEGIN, ";", ROLLBACK) on
-    # every checkout, a tenth of an update's CPU (docs/PERFORMANCE.md, webhook): a
-    # connection the server closed (a restart, an idle timeout, a reset) is known to
-    # asyncpg already, so it is dropped at checkout with every older one. One that died
-    # silently fails its first statement, invalidated; the engine runs its transaction
-    # again once (bot/engine.py) and the others retry as they do for any outage.
+    # every checkout (docs/PERFORMANCE.md, webhook): a connection the server closed (a
+    # restart, an idle timeout, a reset) is known to asyncpg already, so it is dropped at
+    # checkout with every older one. One that died silently fails its first statement,
+    # invalidated; the engine runs its transaction again once (bot/engine.py) and the
+    # others retry as they do for any outage.
     @event.listens_for(engine.sync_engine, "checkout")
     def _closed_check(dbapi_conn: Any, _record: object, _proxy: object) -> None:
         if dbapi_conn.driver_connection.is_closed():
@@ -101,8 +101,8 @@ def _sqlite_pragmas(dbapi_conn: Any, busy_timeout_ms: int) -> None:
 # --- SQLite on the event loop's thread ----------------------------------------------------
 #
 # aiosqlite runs every call (cursor, execute, fetch, close, commit) on a thread of its own,
-# and each hand-over costs several times the statement: the engine's transaction per
-# update cost ~2.5 ms of CPU through it and ~0.3 ms called directly (docs/PERFORMANCE.md,
+# and the hand-overs cost more than the statements: an update through the engine took
+# 3.0 ms of CPU that way and 2.3 ms with the calls made directly (docs/PERFORMANCE.md,
 # webhook). make_inline_engine() gives the engine's transactions, point reads and writes
 # by index, a connection called on the loop's own thread, with two guards so that it
 # never holds the loop up for long:
