@@ -16,14 +16,15 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from time import monotonic, perf_counter
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import actions as A
@@ -55,11 +56,13 @@ from bot.outreach import reminders, replies, schedule
 from bot.textutil import MAX_INPUT_CHARS, clean, fold, has_letters_or_digits
 from bot.tutor.answerer import Answerer
 from lessons.loader import Catalog
+from storage import db
 from storage.models import Learner, LearnerStatus
 from storage.repository import DuplicateUpdate, Repository
 from storage.types import utcnow
 
 log = logging.getLogger("hocai.engine")
+T = TypeVar("T")
 
 COMMANDS = {
     "start": "start",
@@ -125,12 +128,56 @@ class Engine:
         self.answerer = answerer or Answerer(catalog)
         # SQLite has one writer at a time: transactions wait their turn here, in order,
         # rather than in SQLite's busy handler, which sleeps in growing steps and leaves
-        # the database idle meanwhile (docs/PERFORMANCE.md, webhook benchmark).
+        # the database idle meanwhile (docs/PERFORMANCE.md, webhook benchmark). Postgres:
+        # no more at once than the pool keeps open, so that a burst of updates waits for
+        # a connection rather than opening (and then closing) overflow ones.
         bind = getattr(sessions, "kw", {}).get("bind")
         sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self._one_writer = asyncio.Lock() if sqlite else contextlib.nullcontext()
+        self._slots: asyncio.Lock | asyncio.Semaphore | contextlib.nullcontext[None] = (
+            asyncio.Lock()
+            if sqlite
+            else asyncio.Semaphore(db.PG_POOL_SIZE)
+            if bind is not None and bind.dialect.name == "postgresql"
+            else contextlib.nullcontext()
+        )
+        # SQLite: each update's transaction on the loop's own thread, not aiosqlite's
+        # (storage/db.py, make_inline_engine); the threaded engine when it gives way.
+        self._inline = db.make_inline_engine(bind) if bind is not None and sqlite else None
+        self._inline_sessions = db.make_sessionmaker(self._inline) if self._inline else None
         self.reply_lease = reply_lease
-        self.replies = replies.ReplyMarks(bind, reply_lease) if bind is not None else None
+        self.replies = (
+            replies.ReplyMarks(bind, reply_lease, inline=self._inline) if bind is not None else None
+        )
+
+    async def close(self) -> None:
+        """Close the engine's own connections (the caller disposes of `sessions`' engine)."""
+        if self._inline is not None:
+            await self._inline.dispose()
+
+    async def _transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in one transaction, committed; SQLite: on the loop's thread first, and
+        if that gives way (a lock held elsewhere, a long statement), again on the
+        threaded engine (nothing of the first attempt was committed)."""
+        async with self._slots:
+            if self._inline_sessions is not None:
+                try:
+                    async with self._inline_sessions() as session, session.begin():
+                        return await work(session)
+                except OperationalError as e:
+                    if not db.gave_way(e):
+                        raise
+                    metrics.INLINE_FALLBACKS.inc()
+            try:
+                async with self.sessions() as session, session.begin():
+                    return await work(session)
+            except DBAPIError as e:
+                # A pooled connection that had died unnoticed (no pre-ping: storage/db.py):
+                # nothing was committed, or the claim drops the update as a duplicate.
+                if not e.connection_invalidated:
+                    raise
+                log.info("database connection lost, transaction run again")
+            async with self.sessions() as session, session.begin():
+                return await work(session)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         """The replies, not recorded (the console, tests). Raises Unavailable."""
@@ -207,23 +254,28 @@ class Engine:
         transaction; None when the key was claimed before. For what a channel answers
         without the engine (a photo, a group) and for the apology after a bug."""
         now = self.clock()
+
+        reply_key = replies.reply_key(
+            f"{namespace}/{key}" if namespace != channel else key, window, now
+        )
+
+        async def work(session: AsyncSession) -> int | None:
+            await Repository(session).claim_update(namespace, key, window)
+            if not (record and messages):
+                return None
+            return await replies.record(
+                session,
+                channel,
+                reply_key,
+                user_id,
+                messages,
+                now=now,
+                lease=self.reply_lease,
+                learner_id=None,
+            )
+
         try:
-            async with self._one_writer, self.sessions() as session, session.begin():
-                await Repository(session).claim_update(namespace, key, window)
-                reply_id = None
-                if record and messages:
-                    reply_id = await replies.record(
-                        session,
-                        channel,
-                        replies.reply_key(
-                            f"{namespace}/{key}" if namespace != channel else key, window, now
-                        ),
-                        user_id,
-                        messages,
-                        now=now,
-                        lease=self.reply_lease,
-                        learner_id=None,
-                    )
+            reply_id = await self._transaction(work)
         except DuplicateUpdate:
             return None
         except Exception as e:
@@ -233,64 +285,68 @@ class Engine:
         return Handled(list(messages), reply_id, monotonic())
 
     async def _handle_once(self, inbound: Inbound, record: bool) -> Handled:
-        async with self._one_writer, self.sessions() as session, session.begin():
-            repo = Repository(session)
-            if inbound.update_id:
-                await repo.claim_update(inbound.channel, inbound.update_id, inbound.update_window)
-            learner = await repo.learner_for(inbound.channel, inbound.user_id)
-            if learner is None:
-                learner = Learner(channel=inbound.channel, channel_user_id=inbound.user_id)
-                await repo.add(learner)
-            ctx = Context(
-                inbound=inbound,
-                learner=learner,
-                repo=repo,
-                catalog=self.catalog,
-                now=self.clock(),
-                tz=self.tz,
-                rng=self.rng,
-                quiet=self.quiet,
-            )
-            out = await self._route(ctx)
-            state = inspect(learner)
-            if not (state.deleted or state.was_deleted):
-                learner.last_active_at = ctx.now
-                if learner.status == LearnerStatus.unreachable:  # they wrote: reachable again
-                    learner.status = LearnerStatus.active
-                reminders.on_activity(learner, ctx.now, self.tz)
-                # Typed numbers refer to the latest choices shown; a reply without any
-                # clears them, except a notice about the message itself (empty, too long).
-                offered = [o.choices for o in out if o.choices]
-                if offered:
-                    learner.choices = [
-                        [c.label, c.action, c.typed] if c.typed else [c.label, c.action]
-                        for c in offered[-1]
-                    ]
-                elif any(o.kind != "notice" for o in out):
-                    learner.choices = []
-            reply_id = None
-            if record and out:
-                assert inbound.update_id  # process() records only an update with an id
-                gone = state.deleted or state.was_deleted
-                reply_id = await replies.record(
-                    session,
-                    inbound.channel,
-                    replies.reply_key(inbound.update_id, inbound.update_window, ctx.now),
-                    inbound.user_id,
-                    out,
-                    now=ctx.now,
-                    lease=self.reply_lease,
-                    learner_id=None if gone else learner.id,
-                )
-            log.info(
-                "handled channel=%s learner=%s state=%s verb=%s replies=%d",
+        handled = await self._transaction(lambda s: self._in_session(s, inbound, record))
+        handled.recorded_at = monotonic()  # committed: the reply's lease runs from now
+        return handled
+
+    async def _in_session(self, session: AsyncSession, inbound: Inbound, record: bool) -> Handled:
+        repo = Repository(session)
+        if inbound.update_id:
+            await repo.claim_update(inbound.channel, inbound.update_id, inbound.update_window)
+        learner = await repo.learner_for(inbound.channel, inbound.user_id)
+        if learner is None:
+            learner = Learner(channel=inbound.channel, channel_user_id=inbound.user_id)
+            await repo.add(learner)
+        ctx = Context(
+            inbound=inbound,
+            learner=learner,
+            repo=repo,
+            catalog=self.catalog,
+            now=self.clock(),
+            tz=self.tz,
+            rng=self.rng,
+            quiet=self.quiet,
+        )
+        out = await self._route(ctx)
+        state = inspect(learner)
+        if not (state.deleted or state.was_deleted):
+            learner.last_active_at = ctx.now
+            if learner.status == LearnerStatus.unreachable:  # they wrote: reachable again
+                learner.status = LearnerStatus.active
+            reminders.on_activity(learner, ctx.now, self.tz)
+            # Typed numbers refer to the latest choices shown; a reply without any
+            # clears them, except a notice about the message itself (empty, too long).
+            offered = [o.choices for o in out if o.choices]
+            if offered:
+                learner.choices = [
+                    [c.label, c.action, c.typed] if c.typed else [c.label, c.action]
+                    for c in offered[-1]
+                ]
+            elif any(o.kind != "notice" for o in out):
+                learner.choices = []
+        reply_id = None
+        if record and out:
+            assert inbound.update_id  # process() records only an update with an id
+            gone = state.deleted or state.was_deleted
+            reply_id = await replies.record(
+                session,
                 inbound.channel,
-                learner.pid,
-                learner.state,
-                ctx.action.verb if ctx.action else "-",
-                len(out),
+                replies.reply_key(inbound.update_id, inbound.update_window, ctx.now),
+                inbound.user_id,
+                out,
+                now=ctx.now,
+                lease=self.reply_lease,
+                learner_id=None if gone else learner.id,
             )
-        return Handled(out, reply_id, monotonic())
+        log.info(
+            "handled channel=%s learner=%s state=%s verb=%s replies=%d",
+            inbound.channel,
+            learner.pid,
+            learner.state,
+            ctx.action.verb if ctx.action else "-",
+            len(out),
+        )
+        return Handled(out, reply_id)
 
     # --- routing ----------------------------------------------------------------------
 

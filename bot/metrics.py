@@ -28,6 +28,10 @@ UNAVAILABLE = Counter(
     "Updates answered 503 (database or network down): the platform delivers them again",
     ["channel"],
 )
+INLINE_FALLBACKS = Counter(
+    "hocai_sqlite_inline_fallbacks",
+    "SQLite transactions run again off the event loop (a lock held elsewhere, a long statement)",
+)
 HANDLER_SECONDS = Histogram(
     "hocai_handler_seconds",
     "Time to handle one inbound update (engine, database and any model call)",

@@ -28,11 +28,13 @@ from time import monotonic
 from typing import Any
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.failures import is_infrastructure
 from bot.messages import Outbound
 from bot.outreach import outbox
+from storage import db
 from storage.models import OutboxMessage, OutboxStatus
 from storage.types import utcnow
 
@@ -109,10 +111,24 @@ class _Mark:
 
 class ReplyMarks:
     """Marks reply rows after their send, group-committed; a mark that meets a database
-    outage is retried until the row's lease would run out."""
+    outage is retried until the row's lease would run out. `inline`: SQLite's engine on
+    the loop's thread (storage/db.py), tried first."""
 
-    def __init__(self, engine: AsyncEngine, lease: float = REPLY_LEASE_SECONDS):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        lease: float = REPLY_LEASE_SECONDS,
+        inline: AsyncEngine | None = None,
+    ):
         self.engine = engine
+        self.inline = inline
+        # Postgres: the marks' UPDATEs commit on their own (each row's mark stands alone),
+        # one round trip instead of BEGIN, UPDATE, COMMIT.
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else None
+        )
         self.lease = lease
         self._waiting: list[tuple[_Mark, float]] = []
         self._committer: asyncio.Task | None = None
@@ -176,6 +192,20 @@ class ReplyMarks:
         for m in sorted(marks, key=lambda m: m.row_id):  # one lock order with other writers
             params = {"b_id": m.row_id, **{f"b_{k}": v for k, v in m.values.items()}}
             by_keys.setdefault(tuple(sorted(m.values)), []).append(params)
+        if self.inline is not None:
+            try:
+                async with self.inline.begin() as conn:
+                    for keys, rows in by_keys.items():
+                        await conn.execute(_mark_stmt(keys), rows)
+                return
+            except OperationalError as e:
+                if not db.gave_way(e):
+                    raise
+        if self._autocommit is not None:
+            async with self._autocommit.connect() as conn:
+                for keys, rows in by_keys.items():
+                    await conn.execute(_mark_stmt(keys), rows)
+            return
         async with self.engine.begin() as conn:
             for keys, rows in by_keys.items():
                 await conn.execute(_mark_stmt(keys), rows)

@@ -16,9 +16,10 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
     """A ready Engine on a migrated database; the engine is disposed of on exit."""
     catalog = load_or_raise(settings.lessons_dir)
     engine = db.make_engine(settings.database_url, echo=settings.sql_echo)
+    tutor: Engine | None = None
     try:
         await migrate_when_reachable(engine, settings.startup_timeout_seconds)
-        yield Engine(
+        tutor = Engine(
             db.make_sessionmaker(engine),
             catalog,
             timezone=settings.timezone,
@@ -26,5 +27,8 @@ async def open_engine(settings: Settings) -> AsyncIterator[Engine]:
             answerer=Answerer.from_settings(catalog, settings),
             reply_lease=settings.reply_lease_seconds,
         )
+        yield tutor
     finally:
+        if tutor is not None:
+            await tutor.close()
         await engine.dispose()

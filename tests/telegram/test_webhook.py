@@ -1,10 +1,15 @@
 """Webhook mode end to end: real Update JSON posted to the FastAPI app, replies checked on
 what the Bot API stand-in received."""
 
+import httpx
+from fastapi.routing import APIRoute
 from sqlalchemy import select
 
+from bot.channels.telegram.constants import SECRET_HEADER
+from bot.channels.telegram.constants import WEBHOOK_PATH as PATH
 from bot.channels.telegram.texts import COMMANDS, GROUP_NOTE, NON_TEXT
 from bot.messages import Choice, Outbound
+from bot.web.app import WebhookFastPath, create_app
 from storage.models import Learner, LessonProgress, ProcessedUpdate, QuizAnswer, Unit
 from tests.telegram.conftest import SECRET
 
@@ -263,3 +268,26 @@ async def test_a_press_whose_reply_is_slow_is_answered_at_once_not_in_the_respon
     learner.expect("Bạn thuộc nhóm nào?")
     answers = [c for c in api.calls[learner.mark :] if c.method == "answerCallbackQuery"]
     assert [(c.content_type == "webhook-answer", c.ok) for c in answers] == [(False, True)]
+
+
+async def test_the_webhook_is_served_past_fastapis_routing_with_the_same_answers(
+    service, learner, monkeypatch
+):
+    routed = []
+    handle = APIRoute.handle
+
+    async def spy(self, scope, receive, send):
+        routed.append((scope["method"], scope["path"]))
+        await handle(self, scope, receive, send)
+
+    monkeypatch.setattr(APIRoute, "handle", spy)
+    app = create_app([service])
+    assert [m.cls for m in app.user_middleware] == [WebhookFastPath]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hocai.test") as client:
+        update = learner.message_update(text="/start")
+        ok = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
+        assert ok.status_code == 200
+        assert (await client.post(PATH, json=update)).status_code == 401
+        assert (await client.get("/healthz")).status_code == 200
+    assert routed == [("GET", "/healthz")]  # the webhook's POSTs never reached the router
