@@ -265,14 +265,13 @@ class _KillsTheHeldConnections:
         return await self.inner.deliver(user_id, messages)
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 async def test_dropped_held_connections_are_reopened_and_each_sent_once(sessions, api, telegram):
     """Postgres: the connections held through run_once (group commits, claims) are
     dropped mid-broadcast (idle, or in the middle of a write); the marks and the next
     claims go on new ones, every row is marked sent, nothing is sent twice, and the
     connections go back to the pool when run_once returns."""
     engine = sessions.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the held connection is Postgres's")
     rows = await learners(sessions, 80)
     await queue(sessions, rows, choices=False)  # plain "sent" marks: the one-statement path
     sender = _KillsTheHeldConnections(telegram, after=30)

@@ -173,13 +173,12 @@ async def from_the_tables(sessions) -> dict[int, tuple[str | None, list[datetime
     return want
 
 
-def postgres_only(sessions) -> None:
-    if sessions.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("done and reviews are kept on Postgres only; SQLite reads the tables")
+# done and reviews are kept on Postgres only; SQLite's claim reads the tables.
+postgres_only = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 
+@postgres_only
 async def test_the_schedule_row_carries_completed_lessons_and_reviews(sessions, catalog):
-    postgres_only(sessions)
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     track = [les.id for les in catalog.track("dan")]
     lr, lp, ri = Learner.__table__, LessonProgress.__table__, ReviewItem.__table__
@@ -256,8 +255,8 @@ async def test_the_schedule_row_carries_completed_lessons_and_reviews(sessions, 
     assert (await carried(sessions))[a][0] == ",".join(sorted([track[1], track[3]]))
 
 
+@postgres_only
 async def test_the_chat_keeps_lessons_and_reviews_on_the_schedule_row(sessions, catalog):
-    postgres_only(sessions)
     lan = Chat(Engine(sessions, catalog, rng=random.Random(5), clock=Clock(vn(26, 10))), catalog)
     await with_reminder(lan)
     await lan.say("/hoc")
@@ -345,12 +344,12 @@ async def test_0015_downgrades_and_upgrades_again(tmp_path, pg_url):
 
 
 @pytest.mark.parametrize("first", ["schedule", "lesson"])
+@postgres_only
 async def test_a_lesson_done_while_the_learner_is_scheduled(sessions, catalog, first):
     """Two transactions at once: one schedules the learner (the row is filled from what it
     sees), the other completes a lesson (its trigger updates the row, if it sees one). The
     lesson trigger's lock on the learner makes one wait for the other, whichever goes
     first, so the row ends up with the lesson."""
-    postgres_only(sessions)
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     lesson = catalog.track("dan")[0].id
     async with sessions() as s, s.begin():
