@@ -200,9 +200,9 @@ async def test_due_reviews_are_in_the_reminder(lan, sessions, catalog, clock):
     assert "Ôn 2 câu" in [c.label for c in message.choices]
 
 
-@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-async def test_two_schedulers_on_one_postgres_queue_each_reminder_once(db_url, sessions, catalog):
-    slot = vn(26, 20)
+async def due_at(sessions, slot: datetime, n: int, studied_today=lambda i: False) -> None:
+    """n active learners with a reminder at `slot` (20:00), some of them studied today."""
+    today = slot.astimezone(schedule.VN).date().isoformat()
     async with sessions() as s, s.begin():
         s.add_all(
             Learner(
@@ -212,9 +212,16 @@ async def test_two_schedulers_on_one_postgres_queue_each_reminder_once(db_url, s
                 group_code="dan",
                 reminder_time="20:00",
                 next_reminder_at=slot,
+                last_study_on=today if studied_today(i) else None,
             )
-            for i in range(600)
+            for i in range(n)
         )
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_two_schedulers_on_one_postgres_queue_each_reminder_once(db_url, sessions, catalog):
+    slot = vn(26, 20)
+    await due_at(sessions, slot, 600)
     other = db.make_engine(db_url)  # a second process's own connection pool
     try:
         second = db.make_sessionmaker(other)
@@ -241,20 +248,7 @@ async def test_a_backlog_drains_in_two_lanes_on_postgres_each_reminder_once(
     either way every due learner is claimed once and gets one reminder, and the ones who
     studied today get none."""
     slot = vn(26, 20)
-    today = slot.astimezone(schedule.VN).date().isoformat()
-    async with sessions() as s, s.begin():
-        s.add_all(
-            Learner(
-                channel="zalo",
-                channel_user_id=str(i),
-                status=LearnerStatus.active,
-                group_code="dan",
-                reminder_time="20:00",
-                next_reminder_at=slot,
-                last_study_on=today if i % 10 == 0 else None,
-            )
-            for i in range(700)
-        )
+    await due_at(sessions, slot, 700, studied_today=lambda i: i % 10 == 0)
     in_flight, most = 0, 0
     real_batch = reminders.tick_batch
 
